@@ -67,6 +67,9 @@ class Settings(BaseSettings):
             "Chosen from data: see rag/answer.py."
         ),
     )
+    answer_margin: float = Field(
+        0.03, ge=0, description="Further sentences are quoted only within this margin of the best one."
+    )
     language_detection: bool = Field(True, description="Detect an article's language when it is not given.")
 
 

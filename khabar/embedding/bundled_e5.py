@@ -93,9 +93,7 @@ def read_packed(path: Path) -> PackedE5:
     off += 4 * n
     blob = bytes(data[off : off + blob_len])
     off += blob_len
-    pieces = [
-        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)
-    ]
+    pieces = [(blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)]
     n_norm, norm_bytes = struct.unpack_from("<iI", data, off)
     off += 8
     norm_map: dict[int, tuple[int, ...]] = {}
@@ -274,7 +272,12 @@ def _write_folder(packed: PackedE5, folder: Path, max_seq_length: int) -> None:
             [
                 {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+                {
+                    "idx": 2,
+                    "name": "2",
+                    "path": "2_Normalize",
+                    "type": "sentence_transformers.models.Normalize",
+                },
             ],
             indent=2,
         )

@@ -1,0 +1,213 @@
+"""Files to stored, embedded chunks: incremental, idempotent, and safe to interrupt.
+
+Identity rules:
+- an article's *name* is its stable id (record id, feed guid, or path under the ingested root);
+- its *content* is the hash of title and text; Chroma stores each content once;
+- a name whose content changed releases the old content (deleted when no other name uses it);
+- ``prune`` releases the names of files that are gone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.article import Article, ReadError
+from ingest.chunking import Chunker
+from ingest.manifest import Manifest
+from ingest.readers import iter_files, read_file
+from ingest.writer import ChromaWriter, chunk_embedding_text, unique_sentences
+from khabar.settings import Settings
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # ingested | unchanged | skipped | partial | removed
+    articles: int = 0
+    chunks: int = 0
+    problems: list[ReadError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    removed: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    seconds: float = 0.0
+
+    @property
+    def problems(self) -> list[ReadError]:
+        return [p for f in self.files for p in f.problems]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Progress:
+    """What a progress display needs; ``total_files`` is known before work starts."""
+
+    total_files: int
+    files_done: int = 0
+    articles: int = 0
+    chunks: int = 0
+    current: str = ""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, index_name: str | None = None):
+        from khabar.embedding import get_embed_model, token_counter
+        from khabar.store import index_dir, open_stores
+
+        self.settings = settings
+        self.stores = open_stores(settings, index_name)
+        self.writer = ChromaWriter(self.stores)
+        self.manifest = Manifest(index_dir(settings, index_name) / "manifest.sqlite")
+        self.embed_model = get_embed_model(settings)
+        self.chunker = Chunker(
+            token_counter(self.embed_model), settings.chunk_tokens, settings.chunk_overlap_tokens
+        )
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    # -- public ----------------------------------------------------------------------------
+    def ingest(
+        self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        targets: list[tuple[Path, Path]] = []
+        for given in paths:
+            given = Path(given)
+            if not given.exists():
+                report.files.append(
+                    FileResult(
+                        str(given),
+                        "skipped",
+                        problems=[ReadError(str(given), "no such file or folder", "check the path")],
+                    )
+                )
+                continue
+            root = given if given.is_dir() else given.parent
+            try:
+                targets.extend((f, root) for f in iter_files([given]))
+            except ReadError as err:
+                report.files.append(FileResult(str(given), "skipped", problems=[err]))
+        state = Progress(total_files=len(targets))
+        for path, root in targets:
+            state.current = str(path)
+            result = self._ingest_file(path, root, report)
+            report.files.append(result)
+            state.files_done += 1
+            state.articles += result.articles
+            state.chunks += result.chunks
+            if progress:
+                progress(state)
+        if prune:
+            self._prune(report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # -- one file --------------------------------------------------------------------------
+    def _ingest_file(self, path: Path, root: Path, report: IngestReport) -> FileResult:
+        key = str(path.resolve())
+        stat = path.stat()
+        if self.manifest.file_unchanged(key, stat.st_size, stat.st_mtime_ns):
+            n = len(self.manifest.names_for_path(key))
+            report.unchanged += n
+            return FileResult(key, "unchanged", articles=n)
+        try:
+            read = read_file(path, root)
+        except ReadError as err:
+            return FileResult(key, "skipped", problems=[err])
+        result = FileResult(key, "ingested", problems=list(read.problems))
+        previous = self.manifest.names_for_path(key)
+        for article in read.articles:
+            article.path = key
+            previous.pop(article.id, None)
+            self._ingest_article(article, key, result, report)
+        for gone in previous:  # records that this file no longer holds
+            self._release_name(gone, report)
+        if result.problems:
+            result.status = "partial" if read.articles else "skipped"
+        if not result.problems or read.articles:
+            self.manifest.record_file(key, stat.st_size, stat.st_mtime_ns)
+        if result.problems and not read.articles:
+            self.manifest.forget_file(key)
+        return result
+
+    def _ingest_article(self, article: Article, path: str, result: FileResult, report: IngestReport) -> None:
+        h = article.content_hash
+        old = self.manifest.content_of(article.id)
+        stored = self.manifest.content(h)
+        result.articles += 1
+        if old == h and stored and stored.complete:
+            report.unchanged += 1
+            return
+        if stored and stored.complete:
+            # Same text already stored under another name: keep one copy.
+            others = [n for n in self.manifest.names_for_content(h) if n != article.id]
+            report.duplicates += 1
+            result.notes.append(
+                f"{article.id}: same text as {', '.join(others) or stored.article_id}; stored once"
+            )
+        else:
+            if stored:  # left incomplete by an interrupted run
+                self.writer.delete(h)
+            n_chunks, n_sentences = self._store(article)
+            result.chunks += n_chunks
+            report.chunks += n_chunks
+            report.sentences += n_sentences
+            if old is None:
+                report.added += 1
+            else:
+                report.updated += 1
+        self.manifest.set_name(article.id, h, path)
+        if old is not None and old != h:
+            self._release_content(old)
+
+    def _store(self, article: Article) -> tuple[int, int]:
+        chunks = self.chunker.chunk(article)
+        sentences = unique_sentences(chunks)
+        self.manifest.begin_content(article.content_hash, article.id, article.title, len(chunks))
+        texts = [chunk_embedding_text(article, c) for c in chunks] + [s.text for s in sentences]
+        vectors = self.embed_model.get_text_embedding_batch(texts) if texts else []
+        self.writer.write(article, chunks, vectors[: len(chunks)], vectors[len(chunks) :])
+        self.manifest.complete_content(article.content_hash)
+        return len(chunks), len(sentences)
+
+    # -- removal ---------------------------------------------------------------------------
+    def _release_name(self, name: str, report: IngestReport) -> None:
+        h = self.manifest.content_of(name)
+        self.manifest.drop_name(name)
+        report.removed += 1
+        if h:
+            self._release_content(h)
+
+    def _release_content(self, content_hash: str) -> None:
+        if not self.manifest.names_for_content(content_hash):
+            self.writer.delete(content_hash)
+            self.manifest.drop_content(content_hash)
+
+    def _prune(self, report: IngestReport) -> None:
+        for path in self.manifest.files():
+            if Path(path).exists():
+                continue
+            for name in self.manifest.names_for_path(path):
+                self._release_name(name, report)
+            self.manifest.forget_file(path)
+            report.files.append(FileResult(path, "removed"))

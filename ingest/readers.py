@@ -1,0 +1,618 @@
+"""Read news files of every supported format into ``Article`` records.
+
+One entry point, ``read_file``, dispatches on the file's suffix. A file that cannot be read at
+all raises ``ReadError`` (with the reason and the fix); inside a file of many records (JSON,
+JSONL, feeds) a bad record is reported in ``ReadResult.problems`` and the good records are kept.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.article import Article, ReadError
+from ingest.clean import clean_text, clean_title, strip_markdown
+from ingest.language import detect_language, normalise_language
+from khabar.settings import get_settings
+
+FORMATS = {
+    ".txt": "plain text",
+    ".md": "Markdown",
+    ".html": "HTML page",
+    ".htm": "HTML page",
+    ".json": "JSON article or list of articles",
+    ".jsonl": "JSON Lines, one article a line",
+    ".xml": "RSS or Atom feed",
+    ".rss": "RSS feed",
+    ".atom": "Atom feed",
+}
+SUPPORTED_SUFFIXES = frozenset(FORMATS)
+_FORMATS_HINT = "Khabar reads " + ", ".join(sorted(SUPPORTED_SUFFIXES))
+
+MAX_TITLE_LINE = 150  # a first line this short, with text after it, is the title
+MAX_TITLE = 100  # a title made from the text is cut to about this many characters
+MAX_DATELINE = 50  # a short "Place, agency: " before the story is a dateline, not a headline
+
+
+@dataclass
+class ReadResult:
+    """What one file gave: its articles, and the records in it that could not be read."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[ReadError] = field(default_factory=list)
+
+
+@dataclass
+class _Source:
+    """The file being read, and the names its articles get."""
+
+    path: Path
+    file_id: str  # path relative to the root, POSIX: the id of a one-article file
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def error(self, reason: str, fix: str, record: str | None = None) -> ReadError:
+        return ReadError(self.name, reason, fix, record)
+
+
+# --- finding files -------------------------------------------------------------------------------
+
+
+def iter_sources(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(file, root) for every readable file under ``paths``, each file once.
+
+    Folders are walked in sorted order, skipping hidden files and folders and files of other
+    formats. A file named explicitly must have a supported suffix. All named paths are checked
+    before anything is yielded, so a typo fails before any work is done.
+    """
+    named: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            named.append(path)
+        elif path.is_file():
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                kind = f"'{path.suffix}' files are" if path.suffix else "files without a suffix are"
+                raise ReadError(
+                    str(path), f"{kind} not supported", f"{_FORMATS_HINT}; convert it or leave it out"
+                )
+            named.append(path)
+        else:
+            raise ReadError(str(path), "no such file or folder", "check the path")
+    seen: set[str] = set()
+    for path in named:
+        pairs = _walk(path) if path.is_dir() else iter([(path, path.parent)])
+        for file, root in pairs:
+            key = os.path.abspath(file)
+            if key not in seen:
+                seen.add(key)
+                yield file, root
+
+
+def iter_files(paths: list[Path]) -> Iterator[Path]:
+    """Every readable file under ``paths`` (see ``iter_sources``, which also gives each root)."""
+    for file, _root in iter_sources(paths):
+        yield file
+
+
+def _walk(folder: Path) -> Iterator[tuple[Path, Path]]:
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                yield Path(dirpath) / name, folder
+
+
+# --- reading one file ----------------------------------------------------------------------------
+
+
+def read_file(path: Path, root: Path | None = None) -> ReadResult:
+    """Read one file into articles.
+
+    ``root`` is the folder named on the command line (default: the file's folder); a file's
+    default article id is its path relative to it, so ids stay the same across runs and machines.
+    Raises ``ReadError`` when the file as a whole cannot be read. In a file of many records,
+    each bad record becomes one of ``problems`` and the others are still read; a file whose
+    every record is bad returns no articles and one problem per record.
+    """
+    path = Path(path)
+    source = _Source(path, _file_id(path, root if root is not None else path.parent))
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise source.error(f"'{path.suffix}' files are not supported", f"{_FORMATS_HINT}; convert it")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise source.error(
+            f"cannot read it ({exc.strerror or exc})", "check that it exists and that you may read it"
+        ) from exc
+    if not data.strip():
+        raise source.error("the file is empty", "add the article text, or leave the file out")
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise source.error(
+            "it is a binary file, not text", f"{_FORMATS_HINT} as text; convert it, or leave it out"
+        )
+    result = reader(source, data)
+    if not result.articles and not result.problems:
+        raise source.error("no articles found in it", "add at least one article, or leave the file out")
+    return result
+
+
+def _file_id(path: Path, root: Path) -> str:
+    absolute, base = Path(os.path.abspath(path)), Path(os.path.abspath(root))
+    try:
+        return absolute.relative_to(base).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def _decode(source: _Source, data: bytes) -> str:
+    """UTF-8 (with or without BOM), or UTF-16 with a BOM (Windows "Unicode"); nothing else.
+
+    No guessing of legacy encodings: on short texts charset detectors guess wrong (a Latin-1
+    French sentence comes out as cp1250) and the mojibake would be indexed silently.
+    """
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise source.error(
+            f"it is not UTF-8 text (byte 0x{data[exc.start]:02X} at offset {exc.start})",
+            "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 old.txt > new.txt`)",
+        ) from exc
+
+
+def _article(origin: _Source, /, **fields: Any) -> Article:
+    """An Article with the path filled in and the language normalised or detected."""
+    language = normalise_language(fields.pop("language", "") or "")
+    if not language and get_settings().language_detection:
+        language = detect_language(fields["text"])
+    return Article(language=language, path=os.path.abspath(origin.path), **fields)
+
+
+# --- titles --------------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s")
+_NOT_IN_HEADLINE = re.compile(r"[,.!?।()\[\]]")
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """(title, text) for cleaned text that came without a title, as in a .txt file.
+
+    A short first line with more text after it is the title and leaves the text. Otherwise the
+    title is made from the first line (``headline_of``) and the text is kept whole, so that a
+    citation span points into the real text.
+    """
+    first, _, rest = text.partition("\n")
+    if len(first) <= MAX_TITLE_LINE and rest:
+        return first, rest
+    return headline_of(first), text
+
+
+def derive_title(text: str) -> str:
+    """A title for a record that has none; unlike ``split_title`` the text stays as it is.
+
+    The first line is skipped when it is a dateline ("New York CNN —", "नई दिल्ली"),
+    a common start of agency copy that would make a useless title.
+    """
+    lines = text.split("\n")
+    if len(lines) > 1 and _is_dateline(lines[0]):
+        lines = lines[1:]
+    first = lines[0]
+    if len(first) <= MAX_TITLE_LINE and len(lines) > 1:
+        return first
+    return headline_of(first)
+
+
+def headline_of(line: str) -> str:
+    """The headline part of a long first line: "Headline: story..." or else the first sentence.
+
+    The part before ": " counts only if it reads like a headline (three words or more, no
+    comma or brackets): in the Hindi corpora that part is usually a dateline ("जागरण संवाददाता,
+    नई दिल्ली: ...") or a place ("अफजलगढ़ (बिजनौर): ..."), which is then skipped.
+    """
+    head, colon, tail = line.partition(": ")
+    head = head.strip()
+    if colon and len(head) <= MAX_TITLE:
+        if len(head.split()) >= 3 and not _NOT_IN_HEADLINE.search(head):
+            return head
+        if len(head) <= MAX_DATELINE and tail.strip():
+            line = tail
+    sentences = [s.strip() for s in _SENTENCE_END.split(line, maxsplit=2)]
+    # A first "sentence" of one or two words is a dateline ("गोरखपुर। उत्तर प्रदेश के ..."): skip it.
+    sentence = next((s for s in sentences if len(s.split()) >= 3), sentences[0])
+    if len(sentence) <= MAX_TITLE:
+        return sentence
+    cut = sentence[:MAX_TITLE]
+    if " " in cut[MAX_TITLE // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-—") + "…"
+
+
+def _without_title_line(title: str, text: str) -> str:
+    """The text without its first line when that line only repeats the title."""
+    first, _, rest = text.partition("\n")
+    return rest if rest and first.casefold() == title.casefold() else text
+
+
+def _is_dateline(line: str) -> bool:
+    return len(line.split()) < 3 or line.rstrip().endswith(("—", "–", "-", ":"))
+
+
+# --- plain text and Markdown ---------------------------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def _read_plain(source: _Source, data: bytes, markdown: bool = False) -> ReadResult:
+    raw = _decode(source, data)
+    meta: dict[str, str] = {}
+    if markdown:
+        raw, meta = _front_matter(raw)
+        raw = strip_markdown(raw)
+    text = clean_text(raw)
+    if not text:
+        raise source.error("no text left after removing markup", "add the article text")
+    title = clean_title(meta.get("title", ""))
+    if title:
+        text = _without_title_line(title, text)
+    else:
+        title, text = split_title(text)
+    return ReadResult(
+        [
+            _article(
+                source,
+                id=source.file_id,
+                title=title,
+                text=text,
+                language=meta.get("language", meta.get("lang", "")),
+                source=clean_title(meta.get("source", "")),
+                category=clean_title(meta.get("category", "")),
+                url=meta.get("url", "").strip(),
+                published=normalise_date(meta.get("published", meta.get("date", ""))),
+            )
+        ]
+    )
+
+
+def _read_markdown(source: _Source, data: bytes) -> ReadResult:
+    return _read_plain(source, data, markdown=True)
+
+
+def _front_matter(text: str) -> tuple[str, dict[str, str]]:
+    """Split off a YAML front-matter block (Hugo, Jekyll exports) and read its flat ``key: value``
+    lines; without this its first line, "---", would become the title."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return text, {}
+    meta = {}
+    for line in match.group(1).split("\n"):
+        key, colon, value = line.partition(":")
+        if colon and key.strip() and not key.startswith((" ", "\t", "-")):
+            meta[key.strip().lower()] = value.strip().strip("\"'")
+    return text[match.end() :], meta
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def _read_html(source: _Source, data: bytes) -> ReadResult:
+    # Imported here: trafilatura (lxml, htmldate, justext) is only needed when there is HTML.
+    import trafilatura
+
+    # Bytes, not text: trafilatura honours the page's own <meta charset>. favor_precision keeps
+    # menus, share bars and "read more" lists out; comments are readers', not the article's.
+    doc = trafilatura.bare_extraction(
+        data, with_metadata=True, favor_precision=True, include_comments=False, include_tables=True
+    )
+    text = clean_text(doc.text or "") if doc is not None else ""
+    if doc is None or not text:
+        raise source.error(
+            "no article text found",
+            "check that the page holds the article itself (not only navigation, or text that "
+            "JavaScript loads); or save the article text as .txt",
+        )
+    title = clean_title(doc.title or "")
+    if title:
+        text = _without_title_line(title, text)  # the page's <h1> repeats the title
+    else:
+        title, text = split_title(text)
+    categories = [c for c in (doc.categories or []) if c]
+    return ReadResult(
+        [
+            _article(
+                source,
+                id=source.file_id,
+                title=title,
+                text=text,
+                source=clean_title(doc.sitename or doc.hostname or ""),
+                category=clean_title(", ".join(categories)),
+                url=doc.url or "",
+                published=normalise_date(doc.date or ""),
+            )
+        ]
+    )
+
+
+# --- JSON and JSON Lines -------------------------------------------------------------------------
+
+# The schema's field names first, then names other exports use for the same thing.
+_FIELD_NAMES = {
+    "id": ("id", "guid", "uid"),
+    "title": ("title", "headline"),
+    "text": ("text", "content", "body", "article"),
+    "language": ("language", "lang"),
+    "source": ("source", "publisher", "site"),
+    "category": ("category", "section", "categories"),
+    "url": ("url", "link"),
+    "published": ("published", "date", "published_at", "pubDate"),
+}
+_KNOWN_KEYS = frozenset(name for names in _FIELD_NAMES.values() for name in names)
+
+
+def _read_json(source: _Source, data: bytes) -> ReadResult:
+    try:
+        value = json.loads(_decode(source, data))
+    except json.JSONDecodeError as exc:
+        raise source.error(
+            f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            "fix the JSON (one article object, or a list of them); for one article a line use .jsonl",
+        ) from exc
+    if isinstance(value, dict) and isinstance(value.get("articles"), list):
+        records = value["articles"]  # {"articles": [...]}, as some exports wrap them
+    elif isinstance(value, dict):
+        records = [value]
+    elif isinstance(value, list):
+        records = value
+    else:
+        raise source.error(
+            f"it holds a JSON {type(value).__name__}, not an article object or a list of them",
+            'write {"id": ..., "title": ..., "text": ...} or a list of such objects',
+        )
+    numbered = ((f"item {n}", record) for n, record in enumerate(records, 1))
+    return _read_records(source, numbered)
+
+
+def _read_jsonl(source: _Source, data: bytes) -> ReadResult:
+    # Split on "\n" only: str.splitlines would also split on U+2028 and other characters that
+    # JSON allows unescaped inside strings.
+    lines = _decode(source, data).split("\n")
+    return _read_records(source, _jsonl_records(source, lines))
+
+
+def _jsonl_records(source: _Source, lines: list[str]) -> Iterator[tuple[str, Any]]:
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield f"line {n}", json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield (
+                f"line {n}",
+                source.error(
+                    f"not valid JSON ({exc.msg}, column {exc.colno})",
+                    "fix or remove the line: each line must be one JSON object",
+                    f"line {n}",
+                ),
+            )
+
+
+def _read_records(source: _Source, records: Iterable[tuple[str, Any]]) -> ReadResult:
+    result = ReadResult()
+    first_seen: dict[str, str] = {}
+    for label, record in records:
+        try:
+            if isinstance(record, ReadError):
+                raise record
+            article = _record_article(source, label, record)
+            if article.id in first_seen:
+                raise source.error(
+                    f"duplicate id {article.id!r} (first used at {first_seen[article.id]})",
+                    "give every record its own id; the first record was kept",
+                    label,
+                )
+        except ReadError as problem:
+            result.problems.append(problem)
+            continue
+        first_seen[article.id] = label
+        result.articles.append(article)
+    return result
+
+
+def _record_article(source: _Source, label: str, record: Any) -> Article:
+    if not isinstance(record, dict):
+        raise source.error(
+            f"a JSON {type(record).__name__}, not an article object", "make it an object", label
+        )
+
+    def get(name: str) -> str:
+        for key in _FIELD_NAMES[name]:
+            value = _as_text(record.get(key))
+            if value:
+                return value
+        return ""
+
+    text = clean_text(get("text"))
+    if not text:
+        raise source.error("the text is empty", 'put the article text in "text", or remove the record', label)
+    extra = {str(k): _as_text(v) for k, v in record.items() if k not in _KNOWN_KEYS and _is_scalar(v)}
+    return _article(
+        source,
+        id=get("id").strip() or f"{source.file_id}#{label.split()[-1]}",
+        title=clean_title(get("title")) or derive_title(text),
+        text=text,
+        language=get("language"),
+        source=clean_title(get("source")),
+        category=clean_title(get("category")),
+        url=get("url").strip(),
+        published=normalise_date(get("published")),
+        extra={k: v for k, v in extra.items() if v},
+    )
+
+
+def _as_text(value: Any) -> str:
+    """Any JSON value as text: records from other tools carry numbers, booleans and lists."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ", ".join(_as_text(item) for item in value if item is not None)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+# --- RSS and Atom feeds --------------------------------------------------------------------------
+
+
+def _read_feed(source: _Source, data: bytes) -> ReadResult:
+    import feedparser  # only needed for feeds
+
+    # Bytes, so feedparser honours the XML encoding declaration. Given bytes it never fetches.
+    feed = feedparser.parse(data)
+    broken = feed.get("bozo_exception") if feed.get("bozo") else None
+    if not feed.entries:
+        if broken is not None:
+            raise source.error(
+                f"it is not a well-formed feed ({broken})",
+                "check the XML (it may be cut short); Khabar reads RSS 2.0 and Atom feeds",
+            )
+        raise source.error(
+            "it has no feed entries (is it an RSS or Atom feed?)",
+            f"{_FORMATS_HINT}; .xml, .rss and .atom files are read as RSS or Atom feeds",
+        )
+    feed_title = clean_title(feed.feed.get("title", ""))
+    feed_language = feed.feed.get("language", "")
+    result = ReadResult()
+    first_seen: dict[str, int] = {}
+    for n, entry in enumerate(feed.entries, 1):
+        try:
+            article = _entry_article(source, n, entry, feed_title, feed_language)
+            if article.id in first_seen:
+                raise source.error(
+                    f"duplicate id {article.id!r} (first used by entry {first_seen[article.id]})",
+                    "give every entry its own guid or id; the first entry was kept",
+                    f"entry {n}",
+                )
+        except ReadError as problem:
+            result.problems.append(problem)
+            continue
+        first_seen[article.id] = n
+        result.articles.append(article)
+    if broken is not None:
+        if not result.articles:
+            raise source.error(
+                f"it is not a well-formed feed ({broken})", "check the XML (it may be cut short)"
+            )
+        result.problems.append(
+            source.error(
+                f"the feed is not well-formed XML ({broken}); the entries before the error were read",
+                "check the XML (it may be cut short)",
+            )
+        )
+    return result
+
+
+def _entry_article(source: _Source, n: int, entry: Any, feed_title: str, feed_language: str) -> Article:
+    # The longest of the full content and the summary: many feeds put the whole story in
+    # <content:encoded> and a teaser in <description>, some the other way round.
+    bodies = [part.get("value", "") for part in entry.get("content") or []]
+    bodies.append(entry.get("summary", ""))
+    text = max((clean_text(body) for body in bodies), key=len)
+    if not text:
+        raise source.error(
+            "the entry has no text", "the feed entry needs a description or content", f"entry {n}"
+        )
+    tags = [tag.get("term") or "" for tag in entry.get("tags") or []]
+    return _article(
+        source,
+        id=entry.get("id") or entry.get("link") or f"{source.file_id}#{n}",
+        title=clean_title(entry.get("title", "")) or derive_title(text),
+        text=text,
+        language=entry.get("language") or feed_language,
+        source=feed_title,
+        category=clean_title(", ".join(tag for tag in tags if tag)),
+        url=entry.get("link", ""),
+        published=_entry_date(entry),
+    )
+
+
+def _entry_date(entry: Any) -> str:
+    """The entry's own date string (keeps its time zone), else feedparser's parsed UTC time."""
+    for key in ("published", "updated"):
+        raw = entry.get(key) or ""
+        iso = _parse_date(raw)
+        if iso:
+            return iso
+        parsed = entry.get(f"{key}_parsed")
+        if parsed:
+            return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+        if raw.strip():
+            return raw.strip()
+    return ""
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y/%m/%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y")
+
+
+def normalise_date(value: str) -> str:
+    """ISO 8601 ("2023-09-14" or "2023-09-14T10:00:00+05:30") when the value is a date that reads
+    unambiguously, else the value as given (stripped): a date we cannot read is still worth showing.
+    """
+    value = str(value).strip()
+    return _parse_date(value) or value
+
+
+def _parse_date(value: str) -> str | None:
+    """ISO form of ISO, RFC 2822 (RSS), Unix-seconds and spelled-out dates; None for anything else,
+    including numeric day/month orders such as "09/10/2023", which are ambiguous."""
+    value = value.strip()
+    if not value:
+        return None
+    if re.fullmatch(r"\d{9,10}", value):  # Unix seconds
+        return datetime.fromtimestamp(int(value), UTC).isoformat()
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(value).isoformat()
+        except ValueError:
+            continue
+    try:
+        return parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+_READERS: dict[str, Callable[[_Source, bytes], ReadResult]] = {
+    ".txt": _read_plain,
+    ".md": _read_markdown,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".json": _read_json,
+    ".jsonl": _read_jsonl,
+    ".xml": _read_feed,
+    ".rss": _read_feed,
+    ".atom": _read_feed,
+}

@@ -1,0 +1,239 @@
+"""``khabar``: one command line for ingest, ask, chat, eval and serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from khabar import settings as settings_mod
+
+app = typer.Typer(
+    help="Khabar: ask questions of your news articles and get answers with cited passages.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (env KHABAR_DATA_DIR).")] = None,
+    index: Annotated[
+        str | None, typer.Option(help="Index (collection) name (env KHABAR_INDEX_NAME).")
+    ] = None,
+    embed_model: Annotated[
+        str | None, typer.Option(help="Embedding model: the bundled e5 or a sentence-transformers name.")
+    ] = None,
+    chroma_mode: Annotated[str | None, typer.Option(help="'embedded' or 'http'.")] = None,
+    chroma_host: Annotated[str | None, typer.Option(help="Chroma server host in http mode.")] = None,
+    chroma_port: Annotated[int | None, typer.Option(help="Chroma server port in http mode.")] = None,
+) -> None:
+    try:
+        settings_mod.configure(
+            data_dir=data_dir,
+            index_name=index,
+            embed_model=embed_model,
+            chroma_mode=chroma_mode,
+            chroma_host=chroma_host,
+            chroma_port=chroma_port,
+        )
+    except Exception as err:  # pydantic validation errors name the setting and the problem
+        err_console.print(f"[red]Invalid setting:[/red] {err}")
+        raise typer.Exit(2) from err
+
+
+# --- config -------------------------------------------------------------------------------
+@app.command()
+def config() -> None:
+    """Show the settings in force and where each value came from."""
+    table = Table(title="Khabar settings")
+    for col in ("setting", "value", "from", "meaning"):
+        table.add_column(col, overflow="fold")
+    for name, value, origin, description in settings_mod.describe(settings_mod.get_settings()):
+        table.add_row(name, str(value), origin, description)
+    console.print(table)
+
+
+# --- ingest -------------------------------------------------------------------------------
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (folders recurse).")],
+    prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone.")] = False,
+) -> None:
+    """Read, chunk, embed and store articles; unchanged files cost nothing the second time."""
+    from ingest.pipeline import Ingestor
+
+    report = run_ingest(Ingestor(settings_mod.get_settings()), paths, prune)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def run_ingest(ingestor, paths: list[Path], prune: bool):
+    columns = (
+        TextColumn("[bold]Ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[articles]} articles · {task.fields[chunks]} chunks"),
+        TextColumn("· {task.fields[rate]:.1f} chunks/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task("ingest", total=None, articles=0, chunks=0, rate=0.0)
+
+        def update(state) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(
+                task,
+                total=state.total_files,
+                completed=state.files_done,
+                articles=state.articles,
+                chunks=state.chunks,
+                rate=state.chunks / elapsed,
+            )
+
+        try:
+            report = ingestor.ingest(paths, prune=prune, progress=update)
+        finally:
+            ingestor.close()
+    print_ingest_report(report)
+    return report
+
+
+def print_ingest_report(report) -> None:
+    summary = (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.duplicates} duplicates stored once, {report.removed} removed; "
+        f"{report.chunks} chunks, {report.sentences} sentences embedded in {report.seconds:.1f}s"
+    )
+    if report.chunks and report.seconds:
+        summary += f" ({report.chunks / report.seconds:.1f} chunks/s)"
+    console.print(summary)
+    for f in report.files:
+        for note in f.notes:
+            console.print(f"  [dim]{note}[/dim]")
+    problems = report.problems
+    if problems:
+        err_console.print(f"[yellow]{len(problems)} problem(s); everything else was ingested:[/yellow]")
+        for p in problems:
+            where = f"{p.path} ({p.record})" if p.record else p.path
+            err_console.print(f"  [red]skipped[/red] {where}: {p.reason}. [dim]Fix: {p.fix}[/dim]")
+
+
+# --- ask ----------------------------------------------------------------------------------
+FilterLang = Annotated[
+    list[str] | None, typer.Option("--lang", help="Only articles in this language (repeat).")
+]
+FilterSource = Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeat).")]
+FilterFrom = Annotated[str | None, typer.Option("--from", help="Published on or after YYYY-MM-DD.")]
+FilterTo = Annotated[str | None, typer.Option("--to", help="Published on or before YYYY-MM-DD.")]
+
+
+def make_filters(lang, source, date_from, date_to):
+    from rag.types import SearchFilters
+
+    return SearchFilters(lang or [], source or [], date_from or "", date_to or "")
+
+
+def open_service():
+    from rag.service import QAService
+
+    service = QAService(settings_mod.get_settings())
+    if service.is_empty():
+        err_console.print(
+            "[yellow]The index is empty.[/yellow] Add articles first, e.g. `khabar ingest corpus/`."
+        )
+    return service
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in any language.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a stable JSON document.")] = False,
+    top_k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+    lang: FilterLang = None,
+    source: FilterSource = None,
+    date_from: FilterFrom = None,
+    date_to: FilterTo = None,
+) -> None:
+    """Answer one question with quoted, cited sentences."""
+    if top_k:
+        settings_mod.configure(top_k=top_k)
+    service = open_service()
+    answer = service.ask(question, make_filters(lang, source, date_from, date_to))
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_answer(answer)
+
+
+def print_answer(answer) -> None:
+    if answer.declined:
+        console.print(Panel(Text(answer.text), title="No answer", border_style="yellow"))
+        console.print(f"[dim]({answer.reason})[/dim]")
+        if answer.passages:
+            console.print("[bold]Closest passages looked at:[/bold]")
+            for p in answer.passages[:3]:
+                console.print(Text(f"  · {p.title or p.article_id}: {p.text[:160]}…"))
+        return
+    console.print(Panel(Text(answer.text), title="Answer", border_style="green"))
+    console.print("[bold]Sources[/bold]")
+    for c in answer.citations:
+        head = " — ".join(x for x in (c.title or c.article_id, c.source, c.published) if x)
+        console.print(Text(f"[{c.marker}] {head} ({c.language or '?'}) · {c.article_id}", style="bold"))
+        body = Text(c.passage)
+        body.stylize("bold black on yellow", *c.highlight)
+        console.print(Panel(body, border_style="dim"))
+
+
+# --- chat ---------------------------------------------------------------------------------
+@app.command()
+def chat(
+    lang: FilterLang = None,
+    source: FilterSource = None,
+    date_from: FilterFrom = None,
+    date_to: FilterTo = None,
+) -> None:
+    """Ask questions one after another in the terminal (empty line or Ctrl-D to quit)."""
+    service = open_service()
+    filters = make_filters(lang, source, date_from, date_to)
+    while True:
+        try:
+            question = console.input("[bold cyan]?[/bold cyan] ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        print_answer(service.ask(question, filters))
+
+
+# --- serve --------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    ingest_path: Annotated[
+        list[Path] | None, typer.Option("--ingest", help="Ingest these files/folders before serving.")
+    ] = None,
+) -> None:
+    """Start the web chat."""
+    if ingest_path:
+        from ingest.pipeline import Ingestor
+
+        run_ingest(Ingestor(settings_mod.get_settings()), ingest_path, prune=False)
+    import app as web
+
+    web.launch(settings_mod.get_settings(), host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,91 @@
+"""Where chunks and sentences live: Chroma, reached through one function so that the
+embedded store can be swapped for a `chroma run` server by configuration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from khabar.settings import Settings
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,50}[A-Za-z0-9]$")
+SENTENCE_SUFFIX = "-sentences"
+
+
+def validate_index_name(name: str) -> str:
+    if not _NAME.match(name) or ".." in name:
+        raise ValueError(
+            f"Index name {name!r} is not usable: use 3-52 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit."
+        )
+    return name
+
+
+@lru_cache(maxsize=8)
+def _client(mode: str, path: str, host: str, port: int) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if mode == "http":
+        return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=path, settings=chroma_settings)
+
+
+def chroma_client(settings: Settings) -> chromadb.ClientAPI:
+    """The one place a Chroma client is made (embedded by default, a server in 'http' mode)."""
+    return _client(
+        settings.chroma_mode,
+        str(Path(settings.data_dir) / "chroma"),
+        settings.chroma_host,
+        settings.chroma_port,
+    )
+
+
+def index_dir(settings: Settings, index_name: str | None = None) -> Path:
+    """Per-index side files (manifest, lexical index) beside the Chroma store."""
+    name = validate_index_name(index_name or settings.index_name)
+    path = Path(settings.data_dir) / "indexes" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Stores:
+    """The two collections of one index: chunks (retrieval) and their sentences (evidence)."""
+
+    name: str
+    chunks: ChromaVectorStore
+    sentences: ChromaVectorStore
+
+    @property
+    def chunk_collection(self):
+        return self.chunks.client
+
+    @property
+    def sentence_collection(self):
+        return self.sentences.client
+
+
+def open_stores(settings: Settings, index_name: str | None = None) -> Stores:
+    name = validate_index_name(index_name or settings.index_name)
+    client = chroma_client(settings)
+    cosine = {"hnsw": {"space": "cosine"}}
+    chunks = client.get_or_create_collection(name, configuration=cosine)
+    sentences = client.get_or_create_collection(name + SENTENCE_SUFFIX, configuration=cosine)
+    return Stores(
+        name, ChromaVectorStore(chroma_collection=chunks), ChromaVectorStore(chroma_collection=sentences)
+    )
+
+
+def drop_index(settings: Settings, index_name: str) -> None:
+    client = chroma_client(settings)
+    for name in (index_name, index_name + SENTENCE_SUFFIX):
+        try:
+            client.delete_collection(name)
+        except Exception:  # chroma raises different types per version when it is absent
+            pass

@@ -1,0 +1,45 @@
+"""Sentences of the retrieved passages, scored against the question.
+
+Sentence vectors were computed at ingestion and live in the index's sentence collection, so
+answering costs one Chroma read and a dot product, never a re-embedding of the passages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from khabar.store import Stores
+from rag.types import Evidence, Passage
+
+
+class SentenceEvidence:
+    def __init__(self, stores: Stores):
+        self._collection = stores.sentence_collection
+
+    def score(self, query_embedding: list[float], passages: list[Passage]) -> list[Evidence]:
+        if not passages:
+            return []
+        hashes = sorted({p.content_hash for p in passages})
+        got = self._collection.get(
+            where={"content_hash": {"$in": hashes}}, include=["embeddings", "metadatas", "documents"]
+        )
+        if not got["ids"]:
+            return []
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        sims = vectors @ np.asarray(query_embedding, dtype=np.float32)
+        by_hash: dict[str, list[Passage]] = {}
+        for p in passages:
+            by_hash.setdefault(p.content_hash, []).append(p)
+        evidence: list[Evidence] = []
+        for text, meta, sim in zip(got["documents"], got["metadatas"], sims, strict=True):
+            start, end = int(meta["start"]), int(meta["end"])
+            # A sentence counts for the best-ranked retrieved passage that contains it.
+            owner = next(
+                (p for p in by_hash.get(str(meta["content_hash"]), []) if start >= p.start and end <= p.end),
+                None,
+            )
+            if owner is None:
+                continue
+            evidence.append(Evidence(text, start, end, float(sim), float(sim), owner))
+        evidence.sort(key=lambda e: (-e.score, e.passage.rank, e.start))
+        return evidence

@@ -1,0 +1,302 @@
+"""The lexical half of hybrid retrieval: BM25 over chunk words, persisted beside the Chroma store.
+
+Why a lexical retriever at all: the dense model is good at paraphrase but weak on rare exact
+strings (names, numbers, transliterated places like "सैक्सन गार्डन"), and those are precisely what
+news questions ask about. BM25 is the complement.
+
+Why our own analyzer: BM25 libraries default to scikit-learn's token pattern
+``(?u)\\b\\w\\w+\\b``. Python's ``\\w`` does not cover the Devanagari combining marks (matras,
+virama, nukta, anusvara), so that pattern turns "प्रतिबंध" into the lone fragment "रत" and
+"विदेश" or "हिंदी" into nothing at all (every piece is a single letter, below the two-character
+minimum). What survives is fragments shared by unrelated words, so Hindi BM25 degrades badly.
+:func:`analyze` reuses :func:`rag.text.word_tokens` (the tokeniser the metrics use too) and removes
+Hindi and English stop words.
+
+Storage: one SQLite file (stdlib ``sqlite3``) in the index's side folder holds, per chunk, its
+content hash, analysed tokens, metadata and text. SQLite makes an article's replacement a single
+transaction (a crash leaves either the old or the new rows, never half of each) and lets other
+processes (the ingestion CLI while the UI serves) see the change. The BM25 matrix itself is
+*not* persisted: it is rebuilt in memory from the stored tokens on the first search after any
+change, detected by a generation counter that every write bumps. Rebuilding is cheap (see the
+timing in ``bench/bm25_only.py``), and it avoids keeping a second on-disk structure in sync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from rag.filters import matches
+from rag.stopwords import STOPWORDS
+from rag.text import word_tokens
+from rag.types import Passage, SearchFilters
+
+__all__ = ["LexicalIndex", "LexicalResult", "analyze", "analyzer_fingerprint", "to_passages"]
+
+# (chunk_id, bm25 score, metadata, text), best first.
+LexicalResult = tuple[str, float, dict[str, Any], str]
+
+DB_FILE = "lexical.sqlite"
+# Bump when analyze() changes in a way the stop-word lists do not capture.
+_ANALYZER_VERSION = "1"
+
+
+def analyze(text: str) -> list[str]:
+    """Index/query terms of ``text``: :func:`word_tokens` minus Hindi and English stop words.
+
+    Devanagari words stay whole (marks are part of the word), case and Unicode spelling are folded,
+    numbers and Latin names ("kim", "2023") are kept. No stemming: Hindi inflection is mostly
+    separate postpositions (already stop words), and a wrong stem costs more than a missed one.
+    """
+    return [token for token in word_tokens(text) if token not in STOPWORDS]
+
+
+def analyzer_fingerprint(index_titles: bool) -> str:
+    """Identifies what produced the stored tokens, so a changed analyzer re-analyses old rows."""
+    h = hashlib.sha256(_ANALYZER_VERSION.encode())
+    h.update("\n".join(sorted(STOPWORDS)).encode())
+    h.update(b"titles" if index_titles else b"no-titles")
+    return h.hexdigest()[:16]
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id     TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    tokens       TEXT NOT NULL,  -- analysed terms joined by single spaces (terms hold no space)
+    metadata     TEXT NOT NULL,  -- JSON object
+    text         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_content_hash ON chunks (content_hash);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
+"""
+
+
+class LexicalIndex:
+    """BM25 over stored chunk tokens, with incremental, crash-safe updates per content hash.
+
+    ``k1`` and ``b`` are the usual BM25 parameters (term-frequency saturation and length
+    normalisation). With ``index_titles`` a chunk's terms include its article's title (from the
+    metadata) unless the chunk text already contains it, mirroring what the dense side embeds
+    (``ingest.writer.chunk_embedding_text``); the stored text stays the chunk alone, so spans hold.
+
+    Safe to share between threads (one lock around the connection and the in-memory index).
+    """
+
+    def __init__(self, folder: Path, k1: float = 1.5, b: float = 0.75, index_titles: bool = True):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.k1 = k1
+        self.b = b
+        self.index_titles = index_titles
+        self._lock = threading.RLock()
+        # Autocommit mode: transactions are opened explicitly in _write/_read.
+        self._conn = sqlite3.connect(
+            self.folder / DB_FILE, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable enough, atomic
+        self._conn.executescript(_SCHEMA)
+        # The in-memory BM25 index and what it was built from.
+        self._bm25: bm25s.BM25 | None = None
+        self._built_generation: int | None = None
+        self._chunk_ids: list[str] = []
+        self._metadata: list[dict[str, Any]] = []
+        self._reanalyse_if_stale()
+
+    # --- writing --------------------------------------------------------------------------
+
+    def add(self, content_hash: str, chunks: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Store one article content's chunks, replacing whatever that content hash had before.
+
+        The delete and the inserts are one transaction, so a search (here or in another process)
+        never sees the article half-replaced.
+        """
+        rows = [
+            (
+                chunk_id,
+                content_hash,
+                " ".join(self._terms(text, metadata)),
+                json.dumps(metadata, ensure_ascii=False, default=str),
+                text,
+            )
+            for chunk_id, text, metadata in chunks
+        ]
+        with self._write() as conn:
+            conn.execute("DELETE FROM chunks WHERE content_hash = ?", (content_hash,))
+            conn.executemany(
+                "INSERT OR REPLACE INTO chunks (chunk_id, content_hash, tokens, metadata, text) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def delete(self, content_hash: str) -> None:
+        """Remove every chunk of one article content (a no-op when there is none)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM chunks WHERE content_hash = ?", (content_hash,))
+
+    # --- reading --------------------------------------------------------------------------
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def search(self, query: str, top_k: int, filters: SearchFilters | None = None) -> list[LexicalResult]:
+        """The ``top_k`` chunks with the highest BM25 score for ``query`` that pass ``filters``.
+
+        Every document is scored, and the filter is applied walking down the ranking, so a
+        filtered-out document never takes one of the ``top_k`` places. Only chunks sharing at
+        least one term with the query are returned (score > 0): a zero score carries no evidence
+        and would only add noise to a fused ranking. A query with no terms left after analysis
+        returns ``[]``.
+        """
+        terms = analyze(query)
+        if not terms or top_k <= 0:
+            return []
+        with self._read() as conn:
+            self._ensure_built(conn)
+            if self._bm25 is None:
+                return []
+            term_ids = self._bm25.get_tokens_ids(terms)
+            if not term_ids:
+                return []
+            scores = self._bm25.get_scores_from_ids(term_ids)
+            candidates = np.flatnonzero(scores > 0)
+            # Best first; ties broken by insertion order so results are deterministic.
+            order = candidates[np.argsort(-scores[candidates], kind="stable")]
+            picked: list[tuple[int, float]] = []
+            for doc in order:
+                if matches(self._metadata[doc], filters):
+                    picked.append((int(doc), float(scores[doc])))
+                    if len(picked) == top_k:
+                        break
+            texts = self._texts(conn, [self._chunk_ids[doc] for doc, _ in picked])
+        return [
+            (self._chunk_ids[doc], score, dict(self._metadata[doc]), texts.get(self._chunk_ids[doc], ""))
+            for doc, score in picked
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> LexicalIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _terms(self, text: str, metadata: dict[str, Any]) -> list[str]:
+        title = str(metadata.get("title") or "") if self.index_titles else ""
+        if title and title not in text:
+            return analyze(title) + analyze(text)
+        return analyze(text)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that also bumps the generation (so searches rebuild)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: in WAL mode it sees a single snapshot from its first SELECT on,
+        so the generation checked, the tokens rebuilt from and the texts fetched all agree."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    def _ensure_built(self, conn: sqlite3.Connection) -> None:
+        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        if generation == self._built_generation:
+            return
+        chunk_ids: list[str] = []
+        metadata: list[dict[str, Any]] = []
+        corpus: list[list[str]] = []
+        for chunk_id, tokens, meta in conn.execute(
+            "SELECT chunk_id, tokens, metadata FROM chunks ORDER BY rowid"
+        ):
+            chunk_ids.append(chunk_id)
+            corpus.append(tokens.split(" ") if tokens else [])
+            metadata.append(json.loads(meta))
+        bm25: bm25s.BM25 | None = None
+        if any(corpus):  # bm25s cannot index a corpus without a single term
+            bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+            bm25.index(corpus, show_progress=False)
+        self._bm25, self._chunk_ids, self._metadata = bm25, chunk_ids, metadata
+        self._built_generation = generation
+
+    @staticmethod
+    def _texts(conn: sqlite3.Connection, chunk_ids: list[str]) -> dict[str, str]:
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = conn.execute(f"SELECT chunk_id, text FROM chunks WHERE chunk_id IN ({marks})", chunk_ids)
+        return dict(rows.fetchall())
+
+    def _reanalyse_if_stale(self) -> None:
+        """Re-derive stored tokens from stored text when the analyzer (stop words, title rule)
+        changed since they were written: the index must not mix two analyzers."""
+        fingerprint = analyzer_fingerprint(self.index_titles)
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'analyzer'").fetchone()
+            if row is not None and row[0] == fingerprint:
+                return
+            with self._write() as conn:
+                rows = conn.execute("SELECT chunk_id, text, metadata FROM chunks").fetchall()
+                conn.executemany(
+                    "UPDATE chunks SET tokens = ? WHERE chunk_id = ?",
+                    [(" ".join(self._terms(text, json.loads(meta))), cid) for cid, text, meta in rows],
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('analyzer', ?)", (fingerprint,)
+                )
+
+
+def to_passages(results: Sequence[LexicalResult]) -> list[Passage]:
+    """Lexical hits as :class:`Passage` objects (score = BM25 score, rank 1..n), like the dense
+    retriever returns, so fusion and the answerer treat both halves alike."""
+    passages = []
+    for rank, (chunk_id, score, m, text) in enumerate(results, start=1):
+        passages.append(
+            Passage(
+                chunk_id=chunk_id,
+                article_id=str(m.get("article_id", "")),
+                content_hash=str(m.get("content_hash", "")),
+                title=str(m.get("title", "")),
+                source=str(m.get("source", "")),
+                url=str(m.get("url", "")),
+                published=str(m.get("published", "")),
+                language=str(m.get("language", "")),
+                text=text,
+                start=int(m.get("start", 0)),
+                end=int(m.get("end", 0)),
+                score=score,
+                rank=rank,
+            )
+        )
+    return passages

@@ -1,0 +1,87 @@
+"""What retrieval and answering hand to the UI, the CLI and the evaluator."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its article's metadata and its score."""
+
+    chunk_id: str
+    article_id: str
+    content_hash: str
+    title: str
+    source: str
+    url: str
+    published: str
+    language: str
+    text: str
+    start: int  # character span of the chunk in its article
+    end: int
+    score: float  # cosine similarity to the question (dense) or fused score
+    rank: int = 0
+    also_in: list[str] = field(default_factory=list)  # near-duplicate articles folded into this one
+
+
+@dataclass
+class Evidence:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    text: str
+    start: int  # character span in the article
+    end: int
+    similarity: float  # cosine similarity of sentence and question
+    score: float  # what the answerer ranks by (similarity plus the passage's support)
+    passage: Passage
+
+
+@dataclass
+class Citation:
+    marker: int
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str
+    published: str
+    url: str
+    language: str
+    sentence: str
+    start: int  # the sentence's character span in the article
+    end: int
+    passage: str
+    passage_start: int
+    passage_end: int
+    highlight: tuple[int, int]  # the sentence's span inside ``passage``
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    declined: bool
+    reason: str = ""
+    passages: list[Passage] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for c in data["citations"]:
+            c["highlight"] = list(c["highlight"])
+        return data
+
+
+@dataclass
+class SearchFilters:
+    """Narrow retrieval (not just the display) to languages, sources and a date range."""
+
+    languages: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    date_from: str = ""  # YYYY-MM-DD, inclusive
+    date_to: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.languages or self.sources or self.date_from or self.date_to)
