@@ -181,10 +181,11 @@ class LexicalIndex:
                     if len(picked) == top_k:
                         break
             texts = self._texts(conn, [self._chunk_ids[doc] for doc, _ in picked])
-        return [
-            (self._chunk_ids[doc], score, dict(self._metadata[doc]), texts.get(self._chunk_ids[doc], ""))
-            for doc, score in picked
-        ]
+            # Built while still holding the lock: another thread's rebuild swaps the lists.
+            return [
+                (self._chunk_ids[doc], score, dict(self._metadata[doc]), texts.get(self._chunk_ids[doc], ""))
+                for doc, score in picked
+            ]
 
     def close(self) -> None:
         with self._lock:

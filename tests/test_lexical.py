@@ -6,6 +6,7 @@ import re
 import sqlite3
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,8 @@ def meta(article_id: str, content_hash: str, **extra) -> dict:
     return {**base, **extra}
 
 
-ARTICLES = {
+# content_hash -> [(chunk_id, text, metadata overrides)]
+ARTICLES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "h-putin": [
         (
             "h-putin:0",
@@ -349,3 +351,12 @@ def test_to_passages_carries_metadata_span_score_and_rank(index):
     assert (first.start, first.end) == (0, len(first.text))
     assert first.text == ARTICLES["e-kim"][0][1]
     assert to_passages([]) == []
+
+
+def test_chunks_without_terms_are_stored_but_never_match(tmp_path):
+    with LexicalIndex(tmp_path / "stop") as idx:
+        idx.add("only-stop", [("only-stop:0", "यह है और the of", meta("s", "only-stop"))])
+        assert idx.count() == 1
+        assert idx.search("Putin", top_k=5) == []
+        idx.add("putin", [("putin:0", "Putin spoke", meta("p", "putin"))])
+        assert ids(idx.search("Putin", top_k=5)) == ["putin:0"]
