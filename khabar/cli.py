@@ -187,11 +187,17 @@ def print_answer(answer) -> None:
         return
     console.print(Panel(Text(answer.text), title="Answer", border_style="green"))
     console.print("[bold]Sources[/bold]")
-    for c in answer.citations:
+    by_passage: dict[str, list] = {}
+    for c in answer.citations:  # one panel per passage, every sentence cited from it marked
+        by_passage.setdefault(c.chunk_id, []).append(c)
+    for cites in by_passage.values():
+        c = cites[0]
+        markers = "".join(f"[{x.marker}]" for x in cites)
         head = " — ".join(x for x in (c.title or c.article_id, c.source, c.published) if x)
-        console.print(Text(f"[{c.marker}] {head} ({c.language or '?'}) · {c.article_id}", style="bold"))
+        console.print(Text(f"{markers} {head} ({c.language or '?'}) · {c.article_id}", style="bold"))
         body = Text(c.passage)
-        body.stylize("bold black on yellow", *c.highlight)
+        for x in cites:
+            body.stylize("bold black on yellow", *x.highlight)
         console.print(Panel(body, border_style="dim"))
 
 

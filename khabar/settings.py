@@ -59,6 +59,31 @@ class Settings(BaseSettings):
 
     # --- retrieval and answering ---------------------------------------------------------
     top_k: int = Field(5, ge=1, description="Passages retrieved for a question.")
+    retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="Dense (Chroma), lexical (BM25) or both fused."
+    )
+    fusion: Literal["rrf", "weighted"] = Field(
+        "rrf", description="How hybrid rankings are fused: reciprocal rank or min-max weighted scores."
+    )
+    dense_weight: float = Field(
+        0.5, ge=0, le=1, description="Dense share of the fused score; BM25 gets the rest."
+    )
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal-rank-fusion constant.")
+    retrieval_depth: int = Field(50, ge=1, description="Candidates each retriever contributes before fusion.")
+    dedup_threshold: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="Word-set Jaccard at which two articles' passages are one syndicated story (1 = off).",
+    )
+    bm25_k1: float = Field(1.5, gt=0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
+    evidence_lexical_weight: float = Field(
+        0.1, ge=0, description="Weight of question-term overlap (names, numbers) in a sentence's score."
+    )
+    evidence_rank_weight: float = Field(
+        0.0, ge=0, description="Weight of the passage's retrieval rank (1/rank) in a sentence's score."
+    )
     answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an answer.")
     min_evidence_score: float = Field(
         0.80,

@@ -9,14 +9,30 @@ from __future__ import annotations
 import numpy as np
 
 from khabar.store import Stores
+from rag.lexical import analyze
 from rag.types import Evidence, Passage
 
 
-class SentenceEvidence:
-    def __init__(self, stores: Stores):
-        self._collection = stores.sentence_collection
+def term_overlap(question_terms: set[str], sentence: str) -> float:
+    """Share of the question's content words that the sentence contains.
 
-    def score(self, query_embedding: list[float], passages: list[Passage]) -> list[Evidence]:
+    Names in Latin script inside Hindi text, numbers and dates survive translation, so they tie
+    an English question to a Hindi sentence where the embedding alone is unsure.
+    """
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(analyze(sentence))) / len(question_terms)
+
+
+class SentenceEvidence:
+    def __init__(self, stores: Stores, lexical_weight: float = 0.0, rank_weight: float = 0.0):
+        self._collection = stores.sentence_collection
+        self.lexical_weight = lexical_weight
+        self.rank_weight = rank_weight
+
+    def score(
+        self, query_embedding: list[float], passages: list[Passage], question: str = ""
+    ) -> list[Evidence]:
         if not passages:
             return []
         hashes = sorted({p.content_hash for p in passages})
@@ -30,6 +46,7 @@ class SentenceEvidence:
         by_hash: dict[str, list[Passage]] = {}
         for p in passages:
             by_hash.setdefault(p.content_hash, []).append(p)
+        question_terms = set(analyze(question)) if self.lexical_weight else set()
         evidence: list[Evidence] = []
         for text, meta, sim in zip(got["documents"], got["metadatas"], sims, strict=True):
             start, end = int(meta["start"]), int(meta["end"])
@@ -40,6 +57,9 @@ class SentenceEvidence:
             )
             if owner is None:
                 continue
-            evidence.append(Evidence(text, start, end, float(sim), float(sim), owner))
+            score = float(sim) + self.rank_weight / owner.rank
+            if question_terms:
+                score += self.lexical_weight * term_overlap(question_terms, text)
+            evidence.append(Evidence(text, start, end, float(sim), score, owner))
         evidence.sort(key=lambda e: (-e.score, e.passage.rank, e.start))
         return evidence

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from khabar.settings import Settings
 from rag.answer import ExtractiveAnswerer
 from rag.evidence import SentenceEvidence
+from rag.hybrid import HybridRetriever
+from rag.lexical import LexicalIndex
 from rag.retriever import DenseRetriever
 from rag.types import Answer, SearchFilters
 
@@ -14,13 +17,27 @@ from rag.types import Answer, SearchFilters
 class QAService:
     def __init__(self, settings: Settings, index_name: str | None = None):
         from khabar.embedding import get_embed_model
-        from khabar.store import open_stores
+        from khabar.store import index_dir, open_stores
 
         self.settings = settings
         self.stores = open_stores(settings, index_name)
         self.embed_model = get_embed_model(settings)
-        self.retriever = DenseRetriever(self.stores, self.embed_model, settings.top_k)
-        self.evidence = SentenceEvidence(self.stores)
+        self.lexical = LexicalIndex(index_dir(settings, index_name), k1=settings.bm25_k1, b=settings.bm25_b)
+        self.retriever = HybridRetriever(
+            DenseRetriever(self.stores, self.embed_model, settings.top_k),
+            self.lexical,
+            mode=settings.retrieval_mode,
+            fusion=settings.fusion,
+            dense_weight=settings.dense_weight,
+            rrf_k=settings.rrf_k,
+            depth=settings.retrieval_depth,
+            dedup_threshold=settings.dedup_threshold,
+        )
+        # The first forward pass pays torch's one-time set-up (~0.5 s); pay it here, not on a question.
+        self.embed_model.get_query_embedding("warm-up")
+        self.evidence = SentenceEvidence(
+            self.stores, settings.evidence_lexical_weight, settings.evidence_rank_weight
+        )
         self.answerer = ExtractiveAnswerer(
             settings.answer_sentences, settings.min_evidence_score, settings.answer_margin
         )
@@ -28,17 +45,26 @@ class QAService:
     def is_empty(self) -> bool:
         return self.stores.chunk_collection.count() == 0
 
-    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+    def ask(self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()) -> Answer:
+        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first.
+
+        A follow-up ("And what did Kim promise?") is retrieved together with the previous question,
+        so that the topic carries over; its sentences are still scored against the follow-up alone.
+        """
         question = " ".join(question.split())
         if not question:
             raise ValueError("The question is empty.")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         query_embedding = self.embed_model.get_query_embedding(question)
+        search_text, search_embedding = question, query_embedding
+        if history:
+            search_text = f"{history[-1]} {question}"
+            search_embedding = self.embed_model.get_query_embedding(search_text)
         t1 = time.perf_counter()
-        passages = self.retriever.retrieve(question, query_embedding, filters)
+        passages = self.retriever.retrieve(search_text, search_embedding, filters, self.settings.top_k)
         t2 = time.perf_counter()
-        evidence = self.evidence.score(query_embedding, passages)
+        evidence = self.evidence.score(query_embedding, passages, question)
         answer = self.answerer.answer(question, evidence, passages)
         t3 = time.perf_counter()
         timings["embed"] = (t1 - t0) * 1000

@@ -1,0 +1,120 @@
+"""Dense + BM25 retrieval fused into one ranking, with syndicated copies folded together.
+
+Fusion is written here rather than taken from llama-index's ``QueryFusionRetriever`` because
+that class merges results by node *content hash* (the two stores rebuild nodes with different
+metadata, so the same chunk would appear twice), fixes the RRF constant at 60 and ignores
+retriever weights in RRF mode. Both fusions below key on the chunk id and are a few lines each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
+
+from rag.lexical import LexicalIndex, analyze, to_passages
+from rag.retriever import DenseRetriever
+from rag.types import Passage, SearchFilters
+
+RetrievalMode = Literal["hybrid", "dense", "lexical"]
+FusionMethod = Literal["rrf", "weighted"]
+
+
+def rrf_fuse(rankings: Sequence[Sequence[Passage]], weights: Sequence[float], k: float) -> list[Passage]:
+    """Weighted reciprocal rank fusion: score = Σ wᵢ / (k + rankᵢ)."""
+    scores: dict[str, float] = {}
+    first: dict[str, Passage] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, p in enumerate(ranking, start=1):
+            scores[p.chunk_id] = scores.get(p.chunk_id, 0.0) + weight / (k + rank)
+            first.setdefault(p.chunk_id, p)
+    return _ordered(first, scores)
+
+
+def weighted_fuse(rankings: Sequence[Sequence[Passage]], weights: Sequence[float]) -> list[Passage]:
+    """Min-max normalised scores, weighted and summed (a chunk missing from a list adds 0)."""
+    scores: dict[str, float] = {}
+    first: dict[str, Passage] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if not ranking:
+            continue
+        values = [p.score for p in ranking]
+        lo, hi = min(values), max(values)
+        for p in ranking:
+            norm = (p.score - lo) / (hi - lo) if hi > lo else 1.0
+            scores[p.chunk_id] = scores.get(p.chunk_id, 0.0) + weight * norm
+            first.setdefault(p.chunk_id, p)
+    return _ordered(first, scores)
+
+
+def _ordered(first: dict[str, Passage], scores: dict[str, float]) -> list[Passage]:
+    ranked = sorted(scores, key=lambda cid: (-scores[cid], first[cid].rank))
+    return [replace(first[cid], score=scores[cid], rank=i) for i, cid in enumerate(ranked, start=1)]
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def fold_duplicates(passages: list[Passage], threshold: float) -> list[Passage]:
+    """Keep the better-ranked copy of a syndicated story; name the others in ``also_in``.
+
+    Two passages of *different* articles whose word sets overlap by at least ``threshold``
+    (Jaccard over analysed terms) are the same story told twice.
+    """
+    if threshold >= 1.0:
+        return passages
+    kept: list[tuple[Passage, set[str]]] = []
+    for p in passages:
+        terms = set(analyze(p.text))
+        twin = next(
+            (k for k, t in kept if k.article_id != p.article_id and jaccard(terms, t) >= threshold), None
+        )
+        if twin is not None:
+            if p.article_id not in twin.also_in:
+                twin.also_in.append(p.article_id)
+            continue
+        kept.append((p, terms))
+    return [replace(p, rank=i) for i, (p, _) in enumerate(kept, start=1)]
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        dense: DenseRetriever,
+        lexical: LexicalIndex | None,
+        *,
+        mode: RetrievalMode = "hybrid",
+        fusion: FusionMethod = "rrf",
+        dense_weight: float = 0.5,
+        rrf_k: float = 60.0,
+        depth: int = 50,
+        dedup_threshold: float = 0.6,
+    ):
+        if mode != "dense" and lexical is None:
+            raise ValueError(f"retrieval mode {mode!r} needs the lexical index")
+        self.dense, self.lexical = dense, lexical
+        self.mode, self.fusion = mode, fusion
+        self.dense_weight, self.rrf_k = dense_weight, rrf_k
+        self.depth, self.dedup_threshold = depth, dedup_threshold
+
+    def retrieve(
+        self, question: str, query_embedding: list[float], filters: SearchFilters | None, top_k: int
+    ) -> list[Passage]:
+        depth = max(self.depth, top_k)
+        rankings: list[list[Passage]] = []
+        weights: list[float] = []
+        if self.mode in ("hybrid", "dense"):
+            rankings.append(self.dense.retrieve(question, query_embedding, filters, top_k=depth))
+            weights.append(self.dense_weight if self.mode == "hybrid" else 1.0)
+        if self.mode in ("hybrid", "lexical") and self.lexical is not None:
+            rankings.append(to_passages(self.lexical.search(question, depth, filters)))
+            weights.append(1.0 - self.dense_weight if self.mode == "hybrid" else 1.0)
+        if len(rankings) == 1:
+            fused = rankings[0]
+        elif self.fusion == "rrf":
+            fused = rrf_fuse(rankings, weights, self.rrf_k)
+        else:
+            fused = weighted_fuse(rankings, weights)
+        # Fold duplicates over a margin of extra candidates, so folding does not shrink top_k.
+        return fold_duplicates(fused[: top_k * 2], self.dedup_threshold)[:top_k]
