@@ -1,0 +1,151 @@
+"""What the filters offer, read from the collection, and what the user typed into them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ingest.pipeline import IngestReport
+from rag.types import SearchFilters
+
+# Offered even before an article in them exists: Khabar is Hindi and English first, and a
+# filter that cannot be chosen cannot be tried.
+BASE_LANGUAGES = ("en", "hi")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class Facets:
+    """Distinct filter values of a collection, and how big it is."""
+
+    languages: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    first_date: str = ""
+    last_date: str = ""
+    articles: int = 0
+    chunks: int = 0
+
+    @property
+    def has_dates(self) -> bool:
+        return bool(self.first_date)
+
+    @property
+    def language_choices(self) -> list[str]:
+        return sorted(set(BASE_LANGUAGES) | set(self.languages))
+
+
+def facets_from_metadata(metadatas: Iterable[Mapping[str, Any] | None]) -> Facets:
+    languages: set[str] = set()
+    sources: set[str] = set()
+    days: list[str] = []
+    articles: set[str] = set()
+    chunks = 0
+    for meta in metadatas:
+        if not meta:
+            continue
+        chunks += 1
+        articles.add(str(meta.get("content_hash") or meta.get("article_id") or ""))
+        if meta.get("language"):
+            languages.add(str(meta["language"]))
+        if meta.get("source"):
+            sources.add(str(meta["source"]))
+        published = str(meta.get("published") or "")[:10]
+        if _DAY.match(published):
+            days.append(published)
+    return Facets(
+        languages=sorted(languages),
+        sources=sorted(sources, key=str.casefold),
+        first_date=min(days, default=""),
+        last_date=max(days, default=""),
+        articles=len(articles - {""}),
+        chunks=chunks,
+    )
+
+
+def read_facets(chunk_collection: Any) -> Facets:
+    """Facets of a Chroma chunk collection (reads every chunk's metadata: fine for now)."""
+    got = chunk_collection.get(include=["metadatas"])
+    return facets_from_metadata(got.get("metadatas") or [])
+
+
+def parse_day(text: str, label: str) -> str:
+    """A YYYY-MM-DD date, or "" when empty; anything else is refused with a reason."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        if not _DAY.match(text):
+            raise ValueError
+        date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"The {label} date must look like 2023-09-14 (YYYY-MM-DD), not '{text}'.") from None
+    return text
+
+
+def make_filters(
+    languages: Sequence[str] | None,
+    sources: Sequence[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+) -> SearchFilters:
+    start = parse_day(date_from or "", "'from'")
+    end = parse_day(date_to or "", "'to'")
+    if start and end and start > end:
+        raise ValueError(f"The 'from' date {start} is after the 'to' date {end}.")
+    return SearchFilters(list(languages or []), list(sources or []), start, end)
+
+
+# --- adding articles -------------------------------------------------------------------------
+
+
+def save_uploads(files: Iterable[str | Path], folder: Path) -> list[Path]:
+    """Copy uploaded files into the data directory under their own names.
+
+    Gradio's temporary copies are cleaned away; the ingester records where an article came
+    from, so it must be a path that stays. The same name uploaded again replaces the article.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    for src in files:
+        src = Path(src)
+        name = src.name.lstrip(".") or "upload.txt"
+        dest = folder / name
+        shutil.copyfile(src, dest)
+        saved.append(dest)
+    return saved
+
+
+RESULT_HEADERS = ["file", "status", "articles", "chunks", "problem", "fix"]
+
+
+def report_rows(report: IngestReport) -> list[list[str | int]]:
+    """One row per file (and one more per further problem), for the result table."""
+    rows: list[list[str | int]] = []
+    for f in report.files:
+        name = Path(f.path).name
+        problems = f.problems or [None]
+        for i, p in enumerate(problems):
+            reason = (f"{p.record}: " if p and p.record else "") + (p.reason if p else "")
+            fix = p.fix if p else ""
+            if i == 0:
+                if not p and f.notes:
+                    reason = "; ".join(f.notes)
+                rows.append([name, f.status, f.articles, f.chunks, reason, fix])
+            else:
+                rows.append([name, "", "", "", reason, fix])
+    return rows
+
+
+def report_summary(report: IngestReport) -> str:
+    text = (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.duplicates} duplicates stored once; {report.chunks} chunks in {report.seconds:.1f}s."
+    )
+    if report.problems:
+        text += f" {len(report.problems)} problem(s): see the table."
+    return text

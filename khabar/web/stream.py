@@ -1,0 +1,25 @@
+"""The streaming seam between the chat and the question-answering service.
+
+``QAService.ask`` returns a finished ``Answer``; the extractive answerer has it at once. A
+backend that generates text streams it through ``Answerer.stream``; a service that exposes
+that as ``ask_stream(question, filters, history)`` yields text pieces and then the final
+``Answer``, and the chat shows the pieces as they come. Without it, the answer appears whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from rag.types import Answer, SearchFilters
+
+
+def answer_events(
+    service: Any, question: str, filters: SearchFilters | None, history: Sequence[str]
+) -> Iterator[str | Answer]:
+    """Text pieces (deltas) while the answer is being written, then the ``Answer`` itself."""
+    ask_stream = getattr(service, "ask_stream", None)
+    if callable(ask_stream):
+        yield from ask_stream(question, filters, history)
+        return
+    yield service.ask(question, filters, history)
