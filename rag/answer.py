@@ -23,7 +23,11 @@ DECLINE_TEXT = "I could not find anything in the collection that answers this qu
 class Answerer(Protocol):
     def answer(self, question: str, evidence: list[Evidence], passages: list[Passage]) -> Answer: ...
 
-    def stream(self, question: str, evidence: list[Evidence], passages: list[Passage]) -> Iterator[str]: ...
+    def stream(
+        self, question: str, evidence: list[Evidence], passages: list[Passage]
+    ) -> Iterator[str | Answer]:
+        """Text deltas as they are produced, then the finished ``Answer``."""
+        ...
 
 
 def make_citation(marker: int, ev: Evidence) -> Citation:
@@ -86,6 +90,10 @@ class ExtractiveAnswerer:
         text = " ".join(f"{c.sentence} [{c.marker}]" for c in citations)
         return Answer(question, text, citations, declined=False, passages=passages)
 
-    def stream(self, question: str, evidence: list[Evidence], passages: list[Passage]) -> Iterator[str]:
-        """Extractive answers are ready at once: one piece."""
-        yield self.answer(question, evidence, passages).text
+    def stream(
+        self, question: str, evidence: list[Evidence], passages: list[Passage]
+    ) -> Iterator[str | Answer]:
+        """Extractive answers are ready at once: one piece, then the answer."""
+        answer = self.answer(question, evidence, passages)
+        yield answer.text
+        yield answer

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from khabar.settings import Settings
 from rag.answer import ExtractiveAnswerer
@@ -46,7 +46,15 @@ class QAService:
         return self.stores.chunk_collection.count() == 0
 
     def ask(self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()) -> Answer:
-        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first.
+        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first."""
+        *_, answer = self.ask_stream(question, filters, history)
+        assert isinstance(answer, Answer)
+        return answer
+
+    def ask_stream(
+        self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
+    ) -> Iterator[str | Answer]:
+        """Text deltas while the answerer writes, then the finished ``Answer`` (with timings).
 
         A follow-up ("And what did Kim promise?") is retrieved together with the previous question,
         so that the topic carries over; its sentences are still scored against the follow-up alone.
@@ -54,7 +62,6 @@ class QAService:
         question = " ".join(question.split())
         if not question:
             raise ValueError("The question is empty.")
-        timings: dict[str, float] = {}
         t0 = time.perf_counter()
         query_embedding = self.embed_model.get_query_embedding(question)
         search_text, search_embedding = question, query_embedding
@@ -65,11 +72,13 @@ class QAService:
         passages = self.retriever.retrieve(search_text, search_embedding, filters, self.settings.top_k)
         t2 = time.perf_counter()
         evidence = self.evidence.score(query_embedding, passages, question)
-        answer = self.answerer.answer(question, evidence, passages)
-        t3 = time.perf_counter()
-        timings["embed"] = (t1 - t0) * 1000
-        timings["retrieve"] = (t2 - t1) * 1000
-        timings["answer"] = (t3 - t2) * 1000
-        timings["total"] = (t3 - t0) * 1000
-        answer.timings_ms = {k: round(v, 2) for k, v in timings.items()}
-        return answer
+        for piece in self.answerer.stream(question, evidence, passages):
+            if isinstance(piece, Answer):
+                t3 = time.perf_counter()
+                piece.timings_ms = {
+                    "embed": round((t1 - t0) * 1000, 2),
+                    "retrieve": round((t2 - t1) * 1000, 2),
+                    "answer": round((t3 - t2) * 1000, 2),
+                    "total": round((t3 - t0) * 1000, 2),
+                }
+            yield piece
