@@ -39,16 +39,25 @@ def _segment_language(language: str) -> str:
 
 
 def split_sentences(text: str, language: str = "") -> list[Sentence]:
-    """Sentences with spans; surrounding whitespace is left out of each span."""
+    """Sentences with spans; surrounding whitespace is left out of each span.
+
+    A sentence never crosses a line break: a line without final punctuation (a heading, a
+    "यह भी पढ़ें: ..." line) is a sentence of its own, as it is a split of its own for the
+    chunker (whose paragraph separator is the line break).
+    """
+    lang = _segment_language(language)
     sentences = []
-    for b in sentencex.get_sentence_boundaries(_segment_language(language), text):
-        start, end = b["start_index"], b["end_index"]
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            sentences.append(Sentence(start, end, text[start:end]))
+    offset = 0
+    for line in text.split("\n"):
+        for b in sentencex.get_sentence_boundaries(lang, line):
+            start, end = offset + b["start_index"], offset + b["end_index"]
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end > start:
+                sentences.append(Sentence(start, end, text[start:end]))
+        offset += len(line) + 1
     return sentences
 
 
@@ -67,7 +76,9 @@ class Chunker:
             self._splitters[lang] = SentenceSplitter(
                 chunk_size=self._chunk_tokens,
                 chunk_overlap=self._overlap,
-                tokenizer=self._count_tokens,
+                # Splits carry the whitespace after them, which the tokenizer would count as a
+                # token of its own ("▁"); in a chunk it is only the next word's "▁". Count without.
+                tokenizer=lambda s: self._count_tokens(s.strip()),
                 chunking_tokenizer_fn=lambda s: list(sentencex.segment(lang, s)),
                 paragraph_separator="\n",
                 include_metadata=False,
@@ -81,25 +92,71 @@ class Chunker:
             return []
         sentences = split_sentences(text, article.language)
         nodes = self._splitter(article.language).get_nodes_from_documents([Document(text=text)])
+        pieces = [node.get_content() for node in nodes]
+        starts = _place(text, pieces)
+        if starts is None:  # pragma: no cover - the splitter only cuts, never edits
+            raise ValueError(f"the chunks of article {article.id!r} could not be placed in its text")
         chunks: list[Chunk] = []
-        cursor = 0
-        for node in nodes:
-            start = node.start_char_idx
-            if start is None or text[start : start + len(node.text)] != node.text:
-                # The splitter could not place the chunk; find it ourselves, from where we are.
-                start = text.find(node.text, max(0, cursor - len(node.text)))
-                if start < 0:
-                    continue
-            end = start + len(node.text)
-            cursor = start
+        for piece, start in zip(pieces, starts, strict=True):
+            end = start + len(piece)
             inside = [
                 Sentence(max(s.start, start), min(s.end, end), text[max(s.start, start) : min(s.end, end)])
                 for s in sentences
                 if s.start < end and s.end > start
             ]
             chunks.append(
-                Chunk(
-                    f"{article.content_hash[:16]}:{len(chunks)}", len(chunks), start, end, node.text, inside
-                )
+                Chunk(f"{article.content_hash[:16]}:{len(chunks)}", len(chunks), start, end, piece, inside)
             )
         return chunks
+
+
+def _place(text: str, pieces: list[str]) -> list[int] | None:
+    """Start offsets of the splitter's chunks in ``text``, or None when they do not fit it.
+
+    The splitter's own ``start_char_idx`` is the *first* occurrence of a chunk's text anywhere
+    in the article: wrong whenever that text also occurs earlier (a repeated passage, a long
+    run of repeated words cut into pieces). What is known for sure is the layout: the chunks
+    come in order, each starting after the previous one's start and no later than where that
+    one ended (plus the whitespace the splitter strips), the first at the text's first
+    non-space character and the last ending at its last. This finds offsets with that layout,
+    by a depth-first search that tries the furthest-forward place first; in ordinary text each
+    chunk occurs once and the search goes straight through.
+    """
+    if not pieces:
+        return []
+    first, last_end = len(text) - len(text.lstrip()), len(text.rstrip())
+
+    def candidates(i: int, lo: int, hi: int) -> list[int]:
+        """Offsets p of pieces[i] with lo <= p <= hi, latest first."""
+        found, n = [], len(pieces[i])
+        p = text.rfind(pieces[i], lo, hi + n)
+        while p >= lo:
+            found.append(p)
+            p = text.rfind(pieces[i], lo, p - 1 + n) if p > lo else -1
+        return found
+
+    starts: list[int] = []
+    dead: set[tuple[int, int]] = set()  # (chunk, offset) choices known to lead nowhere
+    frames = [candidates(0, first, first)]
+    while frames:
+        i = len(frames) - 1
+        if not frames[-1]:
+            frames.pop()
+            if starts:
+                dead.add((i - 1, starts.pop()))
+            continue
+        p = frames[-1].pop(0)
+        if (i, p) in dead:
+            continue
+        end = p + len(pieces[i])
+        if i == len(pieces) - 1:
+            if end == last_end:
+                return [*starts, p]
+            dead.add((i, p))
+            continue
+        limit = end
+        while limit < len(text) and text[limit].isspace():
+            limit += 1
+        starts.append(p)
+        frames.append(candidates(i + 1, p + 1, limit))
+    return None

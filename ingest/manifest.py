@@ -4,6 +4,10 @@ llama-index's docstore strategies track one vector store by document id; Khabar 
 collections (chunks and sentences) and stores the same text under two names once, so it keeps
 this small manifest of its own. Each stored content is marked complete only after all of its
 vectors are written: an interrupted run leaves it incomplete and the next run redoes it.
+
+A name (article id) can be held by more than one file: the same feed entry in two saved copies
+of a feed, a JSON Lines file renamed. ``holders`` records every file that holds a name, so that a
+name goes only when the last file holding it does; ``names.path`` is the file its text came from.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ CREATE INDEX IF NOT EXISTS names_by_path ON names(path);
 CREATE TABLE IF NOT EXISTS contents (
     content_hash TEXT PRIMARY KEY, article_id TEXT, title TEXT, n_chunks INTEGER, complete INTEGER
 );
+CREATE TABLE IF NOT EXISTS holders (name TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (name, path));
+CREATE INDEX IF NOT EXISTS holders_by_path ON holders(path);
+-- manifests written before holders existed: each name is held by the file it came from
+INSERT OR IGNORE INTO holders SELECT name, path FROM names WHERE path IS NOT NULL;
 """
 
 
@@ -48,8 +56,9 @@ class Manifest:
         if row != (size, mtime_ns):
             return False
         pending = self._db.execute(
-            "SELECT COUNT(*) FROM names n LEFT JOIN contents c ON c.content_hash = n.content_hash "
-            "WHERE n.path=? AND (c.complete IS NULL OR c.complete = 0)",
+            "SELECT COUNT(*) FROM holders h JOIN names n ON n.name = h.name "
+            "LEFT JOIN contents c ON c.content_hash = n.content_hash "
+            "WHERE h.path=? AND (c.complete IS NULL OR c.complete = 0)",
             (path,),
         ).fetchone()[0]
         return pending == 0
@@ -65,25 +74,63 @@ class Manifest:
     def files(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT path FROM files ORDER BY path")]
 
+    def known_paths(self) -> list[str]:
+        """Every file that was recorded or that holds a stored article (a file with problems is
+        not recorded, so that it is read again, but its good articles are stored)."""
+        rows = self._db.execute("SELECT path FROM files UNION SELECT path FROM holders ORDER BY path")
+        return [r[0] for r in rows]
+
     # names -------------------------------------------------------------------------------
     def names_for_path(self, path: str) -> dict[str, str]:
-        rows = self._db.execute("SELECT name, content_hash FROM names WHERE path=?", (path,))
+        """name -> content hash of every article the file holds."""
+        rows = self._db.execute(
+            "SELECT n.name, n.content_hash FROM holders h JOIN names n ON n.name = h.name WHERE h.path=?",
+            (path,),
+        )
         return dict(rows.fetchall())
+
+    def holders(self, name: str) -> list[str]:
+        rows = self._db.execute("SELECT path FROM holders WHERE name=? ORDER BY path", (name,))
+        return [r[0] for r in rows]
 
     def names_for_content(self, content_hash: str) -> list[str]:
         rows = self._db.execute("SELECT name FROM names WHERE content_hash=? ORDER BY name", (content_hash,))
         return [r[0] for r in rows]
+
+    def path_of(self, name: str) -> str | None:
+        row = self._db.execute("SELECT path FROM names WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
 
     def content_of(self, name: str) -> str | None:
         row = self._db.execute("SELECT content_hash FROM names WHERE name=?", (name,)).fetchone()
         return row[0] if row else None
 
     def set_name(self, name: str, content_hash: str, path: str) -> None:
+        """The name now has this content, read from ``path`` (which holds it)."""
         self._db.execute("INSERT OR REPLACE INTO names VALUES (?, ?, ?)", (name, content_hash, path))
+        self._db.execute("INSERT OR IGNORE INTO holders VALUES (?, ?)", (name, path))
         self._db.commit()
+
+    def hold(self, name: str, path: str) -> None:
+        """``path`` holds the name too (with the text the name already has)."""
+        self._db.execute("INSERT OR IGNORE INTO holders VALUES (?, ?)", (name, path))
+        self._db.commit()
+
+    def release(self, name: str, path: str) -> list[str]:
+        """``path`` no longer holds the name; the files that still do. When the name's text came
+        from ``path``, it now counts as coming from one of those."""
+        self._db.execute("DELETE FROM holders WHERE name=? AND path=?", (name, path))
+        remaining = self.holders(name)
+        if remaining:
+            self._db.execute(
+                "UPDATE names SET path=? WHERE name=? AND path=?", (remaining[0], name, path)
+            )
+        self._db.commit()
+        return remaining
 
     def drop_name(self, name: str) -> None:
         self._db.execute("DELETE FROM names WHERE name=?", (name,))
+        self._db.execute("DELETE FROM holders WHERE name=?", (name,))
         self._db.commit()
 
     def count_names(self) -> int:
@@ -95,7 +142,7 @@ class Manifest:
             "SELECT content_hash, article_id, title, n_chunks, complete FROM contents WHERE content_hash=?",
             (content_hash,),
         ).fetchone()
-        return Content(*row[:4], bool(row[4])) if row else None
+        return Content(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
 
     def begin_content(self, content_hash: str, article_id: str, title: str, n_chunks: int) -> None:
         self._db.execute(
@@ -106,6 +153,10 @@ class Manifest:
 
     def complete_content(self, content_hash: str) -> None:
         self._db.execute("UPDATE contents SET complete=1 WHERE content_hash=?", (content_hash,))
+        self._db.commit()
+
+    def relabel_content(self, content_hash: str, article_id: str) -> None:
+        self._db.execute("UPDATE contents SET article_id=? WHERE content_hash=?", (article_id, content_hash))
         self._db.commit()
 
     def drop_content(self, content_hash: str) -> None:

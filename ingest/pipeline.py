@@ -9,6 +9,7 @@ Identity rules:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from ingest.article import Article, ReadError
 from ingest.chunking import Chunker
 from ingest.manifest import Manifest
 from ingest.readers import iter_files, read_file
-from ingest.writer import ChromaWriter, chunk_embedding_text, unique_sentences
+from ingest.writer import ChromaWriter, article_metadata, chunk_embedding_text, unique_sentences
 from khabar.settings import Settings
 
 
@@ -71,18 +72,25 @@ class Ingestor:
     def __init__(self, settings: Settings, index_name: str | None = None):
         from khabar.embedding import get_embed_model, token_counter
         from khabar.store import index_dir, open_stores
+        from rag.lexical import LexicalIndex
 
         self.settings = settings
+        folder = index_dir(settings, index_name)
         self.stores = open_stores(settings, index_name)
-        self.writer = ChromaWriter(self.stores)
-        self.manifest = Manifest(index_dir(settings, index_name) / "manifest.sqlite")
+        self.lexical = LexicalIndex(folder, k1=settings.bm25_k1, b=settings.bm25_b)
+        self.writer = ChromaWriter(self.stores, self.lexical)
+        self.manifest = Manifest(folder / "manifest.sqlite")
         self.embed_model = get_embed_model(settings)
         self.chunker = Chunker(
             token_counter(self.embed_model), settings.chunk_tokens, settings.chunk_overlap_tokens
         )
+        if self.lexical.count() == 0 and self.stores.chunk_collection.count() > 0:
+            # An index built before ingestion fed the lexical index: fill it once from Chroma.
+            self.writer.fill_lexical()
 
     def close(self) -> None:
         self.manifest.close()
+        self.lexical.close()
 
     # -- public ----------------------------------------------------------------------------
     def ingest(
@@ -91,6 +99,7 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         targets: list[tuple[Path, Path]] = []
+        seen: set[str] = set()
         for given in paths:
             given = Path(given)
             if not given.exists():
@@ -104,9 +113,14 @@ class Ingestor:
                 continue
             root = given if given.is_dir() else given.parent
             try:
-                targets.extend((f, root) for f in iter_files([given]))
+                files = list(iter_files([given]))
             except ReadError as err:
                 report.files.append(FileResult(str(given), "skipped", problems=[err]))
+                continue
+            for f in files:  # a file named twice (itself, and inside a folder named too) counts once
+                if (key := os.path.abspath(f)) not in seen:
+                    seen.add(key)
+                    targets.append((f, root))
         state = Progress(total_files=len(targets))
         for path, root in targets:
             state.current = str(path)
@@ -141,13 +155,14 @@ class Ingestor:
             previous.pop(article.id, None)
             self._ingest_article(article, key, result, report)
         for gone in previous:  # records that this file no longer holds
-            self._release_name(gone, report)
+            self._release_name(gone, key, report)
         if result.problems:
             result.status = "partial" if read.articles else "skipped"
-        if not result.problems or read.articles:
-            self.manifest.record_file(key, stat.st_size, stat.st_mtime_ns)
-        if result.problems and not read.articles:
+            # Not recorded as done: the next run reads it again and reports its problems again
+            # (its good articles cost nothing then: their contents are stored).
             self.manifest.forget_file(key)
+        else:
+            self.manifest.record_file(key, stat.st_size, stat.st_mtime_ns)
         return result
 
     def _ingest_article(self, article: Article, path: str, result: FileResult, report: IngestReport) -> None:
@@ -156,8 +171,20 @@ class Ingestor:
         stored = self.manifest.content(h)
         result.articles += 1
         if old == h and stored and stored.complete:
-            report.unchanged += 1
+            self.manifest.hold(article.id, path)
+            # Details come from the file the stored text was read from (a second copy has no say).
+            primary = stored.article_id == article.id and self.manifest.path_of(article.id) == path
+            if primary and self._update_details(article):
+                report.updated += 1
+                result.notes.append(f"{article.id}: details changed, text unchanged; not re-embedded")
+            else:
+                report.unchanged += 1
             return
+        if old is not None and old != h:
+            elsewhere = [p for p in self.manifest.holders(article.id) if p != path]
+            if elsewhere:
+                also_in = ", ".join(elsewhere)
+                result.notes.append(f"{article.id}: also in {also_in} with another text; this file's is kept")
         if stored and stored.complete:
             # Same text already stored under another name: keep one copy.
             others = [n for n in self.manifest.names_for_content(h) if n != article.id]
@@ -180,6 +207,16 @@ class Ingestor:
         if old is not None and old != h:
             self._release_content(old)
 
+    def _update_details(self, article: Article) -> bool:
+        """Bring a stored article's details (date, source, url, language...) up to date when its
+        file changed but its text did not. True when something changed."""
+        wanted = article_metadata(article)
+        have = self.writer.stored_metadata(article.content_hash)
+        if have is None or have == wanted:
+            return False
+        self.writer.update_metadata(article.content_hash, wanted)
+        return True
+
     def _store(self, article: Article) -> tuple[int, int]:
         chunks = self.chunker.chunk(article)
         sentences = unique_sentences(chunks)
@@ -191,7 +228,17 @@ class Ingestor:
         return len(chunks), len(sentences)
 
     # -- removal ---------------------------------------------------------------------------
-    def _release_name(self, name: str, report: IngestReport) -> None:
+    def _release_name(self, name: str, path: str, report: IngestReport) -> None:
+        """``path`` no longer holds the article ``name``; it goes when no other file holds it."""
+        came_from = self.manifest.path_of(name)
+        remaining = self.manifest.release(name, path)
+        if remaining:
+            if came_from == path:
+                # Its text was read from the file that let it go: read the others again next run,
+                # so that the name gets their text (and their details) back.
+                for other in remaining:
+                    self.manifest.forget_file(other)
+            return
         h = self.manifest.content_of(name)
         self.manifest.drop_name(name)
         report.removed += 1
@@ -199,15 +246,24 @@ class Ingestor:
             self._release_content(h)
 
     def _release_content(self, content_hash: str) -> None:
-        if not self.manifest.names_for_content(content_hash):
+        names = self.manifest.names_for_content(content_hash)
+        if not names:
             self.writer.delete(content_hash)
             self.manifest.drop_content(content_hash)
+            return
+        stored = self.manifest.content(content_hash)
+        if stored is not None and stored.article_id not in names:
+            # It was stored under the name just released; another article still has this text,
+            # so it stays, but its chunks must now cite that article, not the one that is gone.
+            fields = {"article_id": names[0], "path": self.manifest.path_of(names[0]) or ""}
+            self.writer.update_metadata(content_hash, fields)
+            self.manifest.relabel_content(content_hash, names[0])
 
     def _prune(self, report: IngestReport) -> None:
-        for path in self.manifest.files():
+        for path in self.manifest.known_paths():
             if Path(path).exists():
                 continue
             for name in self.manifest.names_for_path(path):
-                self._release_name(name, report)
+                self._release_name(name, path, report)
             self.manifest.forget_file(path)
             report.files.append(FileResult(path, "removed"))

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import chromadb
+from chromadb.api.collection_configuration import CreateCollectionConfiguration
 from chromadb.config import Settings as ChromaSettings
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -74,7 +75,7 @@ class Stores:
 def open_stores(settings: Settings, index_name: str | None = None) -> Stores:
     name = validate_index_name(index_name or settings.index_name)
     client = chroma_client(settings)
-    cosine = {"hnsw": {"space": "cosine"}}
+    cosine: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
     chunks = client.get_or_create_collection(name, configuration=cosine)
     sentences = client.get_or_create_collection(name + SENTENCE_SUFFIX, configuration=cosine)
     return Stores(

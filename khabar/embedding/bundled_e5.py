@@ -218,7 +218,7 @@ def _tokenizer(packed: PackedE5):
     def char_class(chars: list[str]) -> Regex:
         return Regex("[" + "".join(f"\\x{{{ord(ch):X}}}" for ch in chars) + "]")
 
-    steps = []
+    steps: list[normalizers.Normalizer] = []
     if removed:
         steps.append(normalizers.Replace(char_class(removed), ""))
     if to_space:

@@ -1,0 +1,107 @@
+"""corpus/ ingested with the real bundled model into a temporary Chroma, then asked in English and
+Hindi: the answer quotes and cites the State Department's warning, with exact spans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.article import Article
+from ingest.pipeline import Ingestor
+from ingest.readers import read_file
+from khabar.settings import Settings
+from rag.service import QAService
+
+pytestmark = pytest.mark.integration
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+ARTICLE_ID = "putin-kim-invitation-hi.txt"
+WARNING = ("अमेरिकी विदेश विभाग", "प्रतिबंध")
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory, model_cache) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("ask") / "data", model_cache_dir=model_cache)
+
+
+@pytest.fixture(scope="module")
+def service(settings, embed_model) -> QAService:
+    ingestor = Ingestor(settings)
+    try:
+        report = ingestor.ingest([CORPUS])
+    finally:
+        ingestor.close()
+    assert report.ok and report.added == 1 and report.chunks > 0
+    return QAService(settings)
+
+
+@pytest.fixture(scope="module")
+def article() -> Article:
+    (article,) = read_file(CORPUS / ARTICLE_ID, CORPUS).articles
+    return article
+
+
+@pytest.fixture(scope="module")
+def article_text(article) -> str:
+    return article.text
+
+
+def check_citations(answer, article: Article) -> None:
+    article_text = article.text
+    assert answer.citations
+    for n, c in enumerate(answer.citations, start=1):
+        assert c.marker == n and f"[{n}]" in answer.text
+        assert c.article_id == ARTICLE_ID
+        assert c.chunk_id.startswith(article.content_hash[:16] + ":")  # a chunk of this text
+        assert article_text[c.start : c.end] == c.sentence  # the sentence's span in the article
+        assert article_text[c.passage_start : c.passage_end] == c.passage  # the passage's span
+        h0, h1 = c.highlight
+        assert c.passage[h0:h1] == c.sentence  # the highlight inside the passage
+        assert c.sentence in answer.text
+        assert 0 < c.score <= 1.5
+
+
+def test_english_question_cites_the_warning_first(service, article):
+    answer = service.ask("What did the US State Department warn?")
+    assert not answer.declined, answer.reason
+    first = answer.citations[0]
+    assert first.marker == 1
+    assert all(word in first.sentence for word in WARNING), first.sentence
+    assert answer.text.startswith(first.sentence + " [1]")
+    check_citations(answer, article)
+
+
+def test_hindi_question_cites_the_same_sentence(service, article):
+    english = service.ask("What did the US State Department warn?")
+    hindi = service.ask("अमेरिकी विदेश विभाग ने क्या चेतावनी दी?")
+    assert not hindi.declined, hindi.reason
+    assert all(word in hindi.citations[0].sentence for word in WARNING)
+    assert (hindi.citations[0].start, hindi.citations[0].end) == (
+        english.citations[0].start,
+        english.citations[0].end,
+    )
+    check_citations(hindi, article)
+
+
+def test_an_unrelated_question_is_declined(service):
+    answer = service.ask("What is the recipe for chocolate cake?")
+    assert answer.declined
+    assert answer.citations == []
+    assert answer.reason
+
+
+def test_answer_serialises_with_spans(service, article_text):
+    data = service.ask("What did the US State Department warn?").to_dict()
+    c = data["citations"][0]
+    assert {"article_id", "chunk_id", "start", "end", "score", "sentence", "passage", "highlight"} <= set(c)
+    assert article_text[c["start"] : c["end"]] == c["sentence"]
+    assert isinstance(c["highlight"], list)
+
+
+def test_cited_chunks_and_sentences_are_in_the_store(service):
+    answer = service.ask("What did the US State Department warn?")
+    chunk_ids = set(service.stores.chunk_collection.get()["ids"])
+    assert {c.chunk_id for c in answer.citations} <= chunk_ids
+    sentences = service.stores.sentence_collection.get(include=["documents"])["documents"]
+    assert answer.citations[0].sentence in sentences

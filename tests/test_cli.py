@@ -1,0 +1,133 @@
+"""The ``khabar`` command line, driven in-process through typer's CliRunner (the session's model
+is shared through KHABAR_MODEL_CACHE_DIR, so it is not loaded again)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ingest.readers import read_file
+from khabar import settings as settings_mod
+from khabar.cli import app
+from khabar.embedding import get_embed_model
+
+pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+ARTICLE_ID = "putin-kim-invitation-hi.txt"
+
+
+@pytest.fixture
+def cli(monkeypatch, tmp_path, model_cache, embed_model):
+    """invoke(*args) -> Result, isolated: its own working directory (no .env), the session model."""
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith(settings_mod.ENV_PREFIX)]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("KHABAR_MODEL_CACHE_DIR", str(model_cache))
+    monkeypatch.setenv("COLUMNS", "250")  # rich tables unwrapped
+    settings_mod.reset()
+    assert get_embed_model(settings_mod.get_settings()) is embed_model  # the model is not loaded again
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        settings_mod.reset()  # every invocation is a fresh process as far as settings go
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    yield invoke
+    settings_mod.reset()
+
+
+def config_rows(output: str) -> dict[str, str]:
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) >= 4 and cells[1]:
+            rows[cells[1]] = " | ".join(cells[2:4])
+    return rows
+
+
+def test_config_shows_values_and_where_they_came_from(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("KHABAR_TOP_K", "7")
+    result = cli("--index", "from-cli", "config")
+    assert result.exit_code == 0, result.output
+    rows = config_rows(result.stdout)
+    assert rows["top_k"] == "7 | environment (KHABAR_TOP_K)"
+    assert rows["index_name"] == "from-cli | command line"
+    assert rows["chunk_tokens"] == "220 | default"
+    assert rows["model_cache_dir"].endswith("| environment (KHABAR_MODEL_CACHE_DIR)")
+    # A .env file in the working directory is a layer of its own.
+    (tmp_path / ".env").write_text("KHABAR_ANSWER_SENTENCES=2\n")
+    rows = config_rows(cli("config").stdout)
+    assert rows["answer_sentences"] == "2 | .env (KHABAR_ANSWER_SENTENCES)"
+    assert rows["index_name"] == "news | default"
+
+
+def test_invalid_setting_is_refused(cli):
+    result = cli("--index", "bad/name!", "--chroma-mode", "ftp", "config")
+    assert result.exit_code == 2
+    assert "Invalid setting" in result.stderr
+
+
+def test_ingest_exit_status_is_non_zero_when_something_was_skipped(cli, tmp_path):
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "good.txt").write_text("Budget passed\nThe council approved the budget on Monday.")
+    (news / "broken.json").write_text('{"title": "cut short', encoding="utf-8")
+    data = tmp_path / "data"
+
+    result = cli("--data-dir", str(data), "ingest", str(news))
+    assert result.exit_code == 1
+    assert "1 added" in result.stdout
+    assert "broken.json" in result.stderr and "not valid JSON" in result.stderr and "Fix:" in result.stderr
+
+    (news / "broken.json").unlink()
+    result = cli("--data-dir", str(data), "ingest", str(news), "--prune")
+    assert result.exit_code == 0, result.stderr
+    assert "0 added" in result.stdout and "1 unchanged" in result.stdout
+    assert (data / "chroma").is_dir() and (data / "indexes" / "news" / "manifest.sqlite").is_file()
+
+    (news / "good.txt").unlink()
+    result = cli("--data-dir", str(data), "ingest", str(news), "--prune")
+    assert result.exit_code == 0, result.stderr
+    assert "1 removed" in result.stdout
+
+
+def test_ingest_a_missing_path_fails(cli, tmp_path):
+    result = cli("--data-dir", str(tmp_path / "data"), "ingest", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1
+    assert "no such file or folder" in result.stderr
+
+
+def test_ask_json_is_a_stable_document_with_exact_spans(cli, tmp_path):
+    data = str(tmp_path / "data")
+    assert cli("--data-dir", data, "ingest", str(CORPUS)).exit_code == 0
+
+    result = cli("--data-dir", data, "ask", "--json", "What did the US State Department warn?")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["declined"] is False and doc["text"]
+    (article,) = read_file(CORPUS / ARTICLE_ID, CORPUS).articles
+    first = doc["citations"][0]
+    assert first["marker"] == 1
+    assert "अमेरिकी विदेश विभाग" in first["sentence"] and "प्रतिबंध" in first["sentence"]
+    for c in doc["citations"]:
+        assert c["article_id"] == ARTICLE_ID
+        assert c["chunk_id"].startswith(article.content_hash[:16] + ":")
+        assert article.text[c["start"] : c["end"]] == c["sentence"]
+        assert c["passage"][c["highlight"][0] : c["highlight"][1]] == c["sentence"]
+        assert isinstance(c["score"], float)
+        assert f"[{c['marker']}]" in doc["text"]
+
+    result = cli("--data-dir", data, "ask", "--json", "What is the recipe for chocolate cake?")
+    declined = json.loads(result.stdout)
+    assert declined["declined"] is True and declined["citations"] == []
+
+
+def test_ask_on_an_empty_index_says_so(cli, tmp_path):
+    result = cli("--data-dir", str(tmp_path / "data"), "ask", "--json", "Anything?")
+    assert "index is empty" in result.stderr
+    assert json.loads(result.stdout)["declined"] is True

@@ -1,0 +1,524 @@
+"""Ingestion end to end with the real model on small articles: incremental, idempotent, safe to
+interrupt, honest about bad input. Embedding work is counted, not guessed from timings."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from ingest.article import Article
+from ingest.pipeline import Ingestor, IngestReport
+from ingest.readers import read_file
+from ingest.writer import unique_sentences
+from khabar.embedding import get_embed_model
+from khabar.settings import Settings
+from khabar.store import Stores, index_dir, open_stores
+from rag.lexical import DB_FILE as LEXICAL_DB
+from rag.lexical import LexicalIndex
+
+pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
+
+A_TEXT = (
+    "दिल्ली में मानसून की पहली बारिश हुई। मौसम विभाग ने अगले तीन दिन भारी बारिश की चेतावनी दी है।\n"
+    "कई इलाकों में जलभराव से यातायात धीमा रहा। नगर निगम ने पंप लगाए हैं।"
+)
+B_TEXT = (
+    "The city council approved a new budget on Monday. Spending on public transport rises by ten "
+    "per cent.\nThe mayor said the plan would cut traffic. Critics called it too cautious."
+)
+C_TEXT = (
+    "भारतीय क्रिकेट टीम ने फाइनल मुकाबला जीत लिया। कप्तान ने टीम के प्रदर्शन की तारीफ की।\n"
+    "अगला दौरा अगले महीने ऑस्ट्रेलिया में होगा।"
+)
+MD_ARTICLE = """---
+title: Solar plant opens in Rajasthan
+source: Khabar Wire
+url: https://news.example.org/solar
+date: 2023-09-14
+language: en
+---
+A new solar plant opened near Jodhpur on Thursday. It will supply power to two hundred thousand homes.
+
+Officials said a second plant is planned for next year.
+"""
+
+
+class EmbedCounter:
+    """Counts the texts the model embeds for passages (queries are not ingestion work)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts = 0
+
+    def reset(self) -> None:
+        self.calls = self.texts = 0
+
+
+@pytest.fixture
+def embedded(monkeypatch, embed_model) -> EmbedCounter:
+    counter = EmbedCounter()
+    original = HuggingFaceEmbedding._get_text_embeddings
+
+    def counting(self, texts):
+        counter.calls += 1
+        counter.texts += len(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(HuggingFaceEmbedding, "_get_text_embeddings", counting)
+    return counter
+
+
+@pytest.fixture
+def news(tmp_path) -> Path:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text("मानसून की पहली बारिश\n" + A_TEXT, encoding="utf-8")
+    (folder / "b.txt").write_text("Council passes budget\n" + B_TEXT, encoding="utf-8")
+    return folder
+
+
+class Runner:
+    """``run(*paths, prune=False)``: one ``khabar ingest`` run (a fresh Ingestor) over one data dir."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def __call__(self, *paths: Path, prune: bool = False) -> IngestReport:
+        ingestor = Ingestor(self.settings)
+        try:
+            return ingestor.ingest(list(paths), prune=prune)
+        finally:
+            ingestor.close()
+
+
+@pytest.fixture
+def run(make_settings) -> Runner:
+    return Runner(make_settings())
+
+
+def stores_of(run: Runner) -> Stores:
+    return open_stores(run.settings)
+
+
+def chunk_ids(run) -> list[str]:
+    return stores_of(run).chunk_collection.get()["ids"]
+
+
+def sentence_ids(run) -> list[str]:
+    return stores_of(run).sentence_collection.get()["ids"]
+
+
+def stored(run, collection: str = "chunk") -> list[dict]:
+    stores = stores_of(run)
+    c = stores.chunk_collection if collection == "chunk" else stores.sentence_collection
+    got = c.get(include=["metadatas", "documents"])
+    rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    return [{"id": i, "text": d, **m} for i, d, m in rows]
+
+
+def lexical_ids(run) -> set[str]:
+    LexicalIndex(index_dir(run.settings)).close()  # creates the tables when there are none yet
+    with closing(sqlite3.connect(index_dir(run.settings) / LEXICAL_DB)) as db:
+        return {row[0] for row in db.execute("SELECT chunk_id FROM chunks")}
+
+
+def expected_counts(embed_model, settings, articles: list[Article]) -> tuple[set[str], int]:
+    from ingest.chunking import Chunker
+    from khabar.embedding import token_counter
+
+    chunker = Chunker(token_counter(embed_model), settings.chunk_tokens, settings.chunk_overlap_tokens)
+    ids: set[str] = set()
+    n_sentences = 0
+    for a in articles:
+        chunks = chunker.chunk(a)
+        ids |= {c.id for c in chunks}
+        n_sentences += len(unique_sentences(chunks))
+    return ids, n_sentences
+
+
+# --- first ingest -----------------------------------------------------------------------------
+
+
+def test_chunks_know_their_article_and_exact_span(run, news, embedded):
+    (news / "solar.md").write_text(MD_ARTICLE, encoding="utf-8")
+    report = run(news)
+    assert report.ok and report.added == 3 and report.chunks >= 3
+    assert embedded.texts == report.chunks + report.sentences  # every chunk and sentence, once
+
+    articles = {a.id: a for f in sorted(news.iterdir()) for a in read_file(f, news).articles}
+    assert set(articles) == {"a.txt", "b.txt", "solar.md"}
+    chunks = stored(run, "chunk")
+    assert {c["article_id"] for c in chunks} == set(articles)
+    for c in chunks:
+        a = articles[c["article_id"]]
+        assert a.text[c["start"] : c["end"]] == c["text"]
+        assert c["content_hash"] == a.content_hash and c["title"] == a.title
+        assert c["language"] == a.language and c["language"] in ("hi", "en")
+        assert c["path"] == str((news / c["article_id"]).resolve())
+    solar = next(c for c in chunks if c["article_id"] == "solar.md")
+    assert solar["title"] == "Solar plant opens in Rajasthan"
+    assert solar["source"] == "Khabar Wire"
+    assert solar["url"] == "https://news.example.org/solar"
+    assert solar["published"] == "2023-09-14" and solar["published_day"] == 20230914
+    assert solar["language"] == "en"
+    hindi = next(c for c in chunks if c["article_id"] == "a.txt")
+    assert hindi["language"] == "hi" and hindi["title"] == "मानसून की पहली बारिश"
+
+    sentences = stored(run, "sentence")
+    assert len(sentences) == report.sentences
+    for s in sentences:
+        assert articles[s["article_id"]].text[s["start"] : s["end"]] == s["text"]
+    assert any(s["text"] == "नगर निगम ने पंप लगाए हैं।" for s in sentences)
+    # The lexical (BM25) index holds the same chunks.
+    assert lexical_ids(run) == {c["id"] for c in chunks}
+
+
+# --- incremental and idempotent ---------------------------------------------------------------
+
+
+def test_unchanged_files_cost_no_embedding(run, news, embedded, monkeypatch):
+    first = run(news)
+    ids, sents = sorted(chunk_ids(run)), sorted(sentence_ids(run))
+    embedded.reset()
+
+    again = run(news)
+    assert embedded.calls == 0
+    assert (again.added, again.updated, again.unchanged, again.chunks, again.sentences) == (0, 0, 2, 0, 0)
+    assert [f.status for f in again.files] == ["unchanged", "unchanged"]
+    assert sorted(chunk_ids(run)) == ids and sorted(sentence_ids(run)) == sents
+    assert first.chunks == len(ids)
+
+    # The same files reached another way (a relative path, the file itself) are the same articles.
+    monkeypatch.chdir(news.parent)
+    third = run(Path("news"), Path("news/a.txt"))
+    assert embedded.calls == 0 and third.unchanged == 2 and third.added == 0
+    # Touched but not changed: read again, still nothing to embed.
+    os.utime(news / "a.txt", None)
+    fourth = run(news)
+    assert embedded.calls == 0 and fourth.unchanged == 2 and fourth.added == fourth.updated == 0
+    assert sorted(chunk_ids(run)) == ids
+
+
+def test_stable_ids(run, news, embedded):
+    run(news)
+    ids = sorted(chunk_ids(run))
+    a = read_file(news / "a.txt", news).articles[0]
+    assert a.id == "a.txt"
+    assert {i.split(":")[0] for i in ids} >= {a.content_hash[:16]}
+    assert read_file(news / "a.txt", news).articles[0].content_hash == a.content_hash
+
+
+def test_a_changed_article_replaces_its_chunks(run, news, embedded, embed_model):
+    run(news)
+    before = {c["id"]: c for c in stored(run)}
+    old_a = {i for i, c in before.items() if c["article_id"] == "a.txt"}
+    old_sentences = {s["id"] for s in stored(run, "sentence") if s["article_id"] == "a.txt"}
+    embedded.reset()
+
+    new_sentence = "बाढ़ राहत के लिए सेना बुलाई गई है।"
+    (news / "a.txt").write_text("मानसून की पहली बारिश\n" + A_TEXT + " " + new_sentence, encoding="utf-8")
+    report = run(news)
+    assert report.updated == 1 and report.unchanged == 1 and report.added == 0
+    assert 0 < embedded.texts == report.chunks + report.sentences  # only a.txt was embedded
+
+    after = {c["id"]: c for c in stored(run)}
+    new_a = {i for i, c in after.items() if c["article_id"] == "a.txt"}
+    assert new_a and not (old_a & set(after))  # the old chunks are gone
+    assert not old_sentences & set(sentence_ids(run))
+    assert {i for i, c in after.items() if c["article_id"] == "b.txt"} == {
+        i for i, c in before.items() if c["article_id"] == "b.txt"
+    }
+    # The new text is findable: by its words, by its meaning, and lexically.
+    hits = stores_of(run).chunk_collection.get(where_document={"$contains": "सेना बुलाई"})
+    assert hits["ids"] and set(hits["ids"]) <= new_a
+    query = embed_model.get_query_embedding("बाढ़ राहत के लिए किसे बुलाया गया?")
+    top = stores_of(run).sentence_collection.query(query_embeddings=[query], n_results=1)
+    assert top["documents"][0][0] == new_sentence
+    assert lexical_ids(run) == set(after)
+
+
+def test_changed_details_with_the_same_text_update_without_embedding(run, news, embedded):
+    (news / "solar.md").write_text(MD_ARTICLE, encoding="utf-8")
+    run(news)
+    ids = sorted(chunk_ids(run))
+    embedded.reset()
+    edited = MD_ARTICLE.replace("date: 2023-09-14", "date: 2023-09-15").replace("Khabar Wire", "PTI")
+    (news / "solar.md").write_text(edited, encoding="utf-8")
+    report = run(news)
+    assert embedded.calls == 0
+    assert report.updated == 1 and report.unchanged == 2 and report.chunks == 0
+    assert sorted(chunk_ids(run)) == ids
+    for row in stored(run) + stored(run, "sentence"):
+        if row["article_id"] == "solar.md":
+            assert (row["source"], row["published"], row["published_day"]) == ("PTI", "2023-09-15", 20230915)
+    with LexicalIndex(index_dir(run.settings)) as idx:
+        hits = idx.search("solar plant Jodhpur", 5)
+    assert hits and hits[0][2]["source"] == "PTI"
+    # Filters see the new date.
+    dated = stores_of(run).chunk_collection.get(where={"published_day": {"$gte": 20230915}})
+    assert dated["ids"] and all(i in ids for i in dated["ids"])
+
+
+def test_the_same_text_under_two_names_is_stored_once(run, news, embedded):
+    single = run(news)
+    n_chunks, n_sentences = len(chunk_ids(run)), len(sentence_ids(run))
+    embedded.reset()
+
+    (news / "copy-of-a.txt").write_text((news / "a.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    report = run(news)
+    assert embedded.calls == 0
+    assert report.duplicates == 1 and report.added == 0
+    notes = [n for f in report.files for n in f.notes]
+    assert notes == ["copy-of-a.txt: same text as a.txt; stored once"]
+    assert (len(chunk_ids(run)), len(sentence_ids(run))) == (n_chunks, n_sentences)
+    assert single.chunks == n_chunks
+
+    # The first name's file goes: the text stays, now cited as the copy.
+    (news / "a.txt").unlink()
+    pruned = run(news, prune=True)
+    assert pruned.removed == 1 and embedded.calls == 0
+    assert (len(chunk_ids(run)), len(sentence_ids(run))) == (n_chunks, n_sentences)
+    ids_of = {c["article_id"] for c in stored(run)} | {s["article_id"] for s in stored(run, "sentence")}
+    assert ids_of == {"copy-of-a.txt", "b.txt"}
+    copy_path = str((news / "copy-of-a.txt").resolve())
+    assert {c["path"] for c in stored(run) if c["article_id"] == "copy-of-a.txt"} == {copy_path}
+
+    # Retrieval through llama-index rebuilds nodes from their stored JSON: that is relabelled too.
+    from llama_index.core import VectorStoreIndex
+
+    model = get_embed_model(run.settings)
+    index = VectorStoreIndex.from_vector_store(stores_of(run).chunks, embed_model=model)
+    hits = index.as_retriever(similarity_top_k=10).retrieve("मानसून की बारिश")
+    assert {h.node.metadata["article_id"] for h in hits} == {"copy-of-a.txt", "b.txt"}
+
+    # Both copies gone: the text goes too.
+    (news / "copy-of-a.txt").unlink()
+    run(news, prune=True)
+    assert {c["article_id"] for c in stored(run)} == {"b.txt"}
+    assert {s["article_id"] for s in stored(run, "sentence")} == {"b.txt"}
+
+
+def test_prune_removes_articles_whose_files_are_gone(run, news, embedded):
+    run(news)
+    b_ids = {c["id"] for c in stored(run) if c["article_id"] == "b.txt"}
+    assert b_ids
+    (news / "b.txt").unlink()
+    embedded.reset()
+
+    kept = run(news)  # without --prune nothing is removed
+    assert kept.removed == 0 and b_ids <= set(chunk_ids(run))
+
+    report = run(news, prune=True)
+    assert report.removed == 1
+    assert any(f.status == "removed" and f.path.endswith("b.txt") for f in report.files)
+    assert {c["article_id"] for c in stored(run)} == {"a.txt"}
+    assert {s["article_id"] for s in stored(run, "sentence")} == {"a.txt"}
+    assert not b_ids & lexical_ids(run)
+    assert embedded.calls == 0
+    # Pruning again finds nothing more to do.
+    assert run(news, prune=True).removed == 0
+
+
+def test_a_record_gone_from_a_file_is_removed(run, tmp_path, embedded):
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    records = [
+        {"id": "r1", "title": "Budget approved", "text": B_TEXT},
+        {"id": "r2", "title": "क्रिकेट", "text": C_TEXT},
+    ]
+    path = feed / "items.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    run(feed)
+    assert {c["article_id"] for c in stored(run)} == {"r1", "r2"}
+    path.write_text(json.dumps(records[0], ensure_ascii=False), encoding="utf-8")
+    embedded.reset()
+    report = run(feed)
+    assert report.removed == 1 and report.unchanged == 1 and embedded.calls == 0
+    assert {c["article_id"] for c in stored(run)} == {"r1"}
+
+
+def test_an_article_held_by_two_files_goes_only_with_the_last(run, tmp_path, embedded):
+    """The same records in two files (two saved copies of a feed, a renamed JSON Lines file)."""
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    records = "\n".join(
+        json.dumps(r, ensure_ascii=False)
+        for r in (
+            {"id": "r1", "title": "Budget approved", "text": B_TEXT},
+            {"id": "r2", "title": "क्रिकेट", "text": C_TEXT},
+        )
+    )
+    (feed / "monday.jsonl").write_text(records, encoding="utf-8")
+    (feed / "tuesday.jsonl").write_text(records, encoding="utf-8")
+    first = run(feed)
+    assert first.added == 2 and first.unchanged == 2
+    n_chunks = len(chunk_ids(run))
+    embedded.reset()
+
+    for gone in ("tuesday.jsonl", "monday.jsonl"):  # whichever copy goes first, the other keeps them
+        (feed / gone).unlink()
+        report = run(feed, prune=True)
+        assert report.removed == 0 and len(chunk_ids(run)) == n_chunks, gone
+        assert embedded.calls == 0
+        (feed / gone).write_text(records, encoding="utf-8")
+        run(feed)
+    # Renamed: the articles stay; the metadata follows the file that now holds them.
+    (feed / "monday.jsonl").rename(feed / "archive.jsonl")
+    (feed / "tuesday.jsonl").unlink()
+    run(feed, prune=True)
+    again = run(feed)  # the re-read the prune asked for
+    assert len(chunk_ids(run)) == n_chunks and embedded.calls == 0
+    assert again.ok
+    assert {c["path"] for c in stored(run)} == {str((feed / "archive.jsonl").resolve())}
+    # The last copy goes: so do the articles.
+    (feed / "archive.jsonl").unlink()
+    assert run(feed, prune=True).removed == 2
+    assert chunk_ids(run) == [] and sentence_ids(run) == [] and lexical_ids(run) == set()
+
+
+def test_an_index_without_lexical_rows_gets_them_without_embedding(run, news, embedded):
+    run(news)
+    want = lexical_ids(run)
+    with LexicalIndex(index_dir(run.settings)) as idx:  # as an index built before ingestion fed BM25
+        for content_hash in {c["content_hash"] for c in stored(run)}:
+            idx.delete(content_hash)
+        assert idx.count() == 0
+    embedded.reset()
+    assert run(news).unchanged == 2
+    assert lexical_ids(run) == want and embedded.calls == 0
+
+
+# --- interruption -----------------------------------------------------------------------------
+
+
+# Where the process dies: (class, method, which call); articles a, b, c are ingested in this order,
+# and each writes the sentence collection, then the chunk collection, then the lexical index.
+CRASH_POINTS = {
+    "embedding": (HuggingFaceEmbedding, "get_text_embedding_batch", 2),  # b is embedded
+    "writing chunks": (ChromaVectorStore, "add", 4),  # b's sentences are in, its chunks are not
+    "writing the lexical index": (LexicalIndex, "add", 2),  # b is in Chroma, not in BM25
+}
+
+
+@pytest.mark.parametrize("where", list(CRASH_POINTS))
+def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model, monkeypatch, where):
+    (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
+    articles = [a for f in sorted(news.iterdir()) for a in read_file(f, news).articles]
+    want_chunks, want_sentences = expected_counts(embed_model, run.settings, articles)
+
+    cls, method, crash_at = CRASH_POINTS[where]
+    original = getattr(cls, method)
+    calls = {"n": 0}
+
+    def crash(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == crash_at:
+            raise KeyboardInterrupt  # Ctrl-C, or the process killed: no clean-up code runs
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, method, crash)
+    with pytest.raises(KeyboardInterrupt):
+        run(news)
+    monkeypatch.undo()  # the next run is a normal one
+    partial = set(chunk_ids(run))
+    assert partial and partial < want_chunks
+    b_prefix = next(a.content_hash[:16] for a in articles if a.id == "b.txt")
+    half_written = {
+        "embedding": False,
+        "writing chunks": any(i.startswith(b_prefix) for i in sentence_ids(run)),
+        "writing the lexical index": any(i.startswith(b_prefix) for i in partial),
+    }
+    assert half_written[where] == (where != "embedding")  # the crash left b half-written
+
+    embedded_again = EmbedCounter()
+    original_embed = HuggingFaceEmbedding._get_text_embeddings
+
+    def counting(self, texts):
+        embedded_again.texts += len(texts)
+        return original_embed(self, texts)
+
+    monkeypatch.setattr(HuggingFaceEmbedding, "_get_text_embeddings", counting)
+    report = run(news)
+    assert report.ok
+    got_chunks = chunk_ids(run)
+    assert len(got_chunks) == len(set(got_chunks)) and set(got_chunks) == want_chunks
+    assert len(sentence_ids(run)) == want_sentences
+    assert lexical_ids(run) == want_chunks
+    assert report.unchanged == 1 and report.added == 2  # the finished article is not redone
+    assert embedded_again.texts == report.chunks + report.sentences
+    # And a third run has nothing to do.
+    assert run(news).unchanged == 3
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+BAD_FILES: dict[str, tuple[bytes, str]] = {
+    "empty.txt": (b"  \n", "empty"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "binary"),
+    "latin1.txt": ("Café au lait. Über alles.".encode("latin-1"), "not UTF-8"),
+    "broken.json": (b'{"id": "x", "title": "t", "text": "unterminated', "not valid JSON"),
+    "broken.xml": (b"<rss><channel><item><title>cut", "not a well-formed feed"),
+    "no-text.json": (json.dumps({"id": "nt", "title": "Only a title", "text": ""}).encode(), "text is empty"),
+}
+
+
+def test_bad_input_is_reported_and_the_rest_is_ingested(run, news, embedded):
+    for name, (data, _) in BAD_FILES.items():
+        (news / name).write_bytes(data)
+    (news / "mixed.jsonl").write_text(
+        json.dumps({"id": "good", "title": "क्रिकेट", "text": C_TEXT}, ensure_ascii=False) + "\n{not json\n",
+        encoding="utf-8",
+    )
+    report = run(news)
+    assert not report.ok
+    by_file = {Path(p.path).name: p for p in report.problems}
+    assert set(by_file) == {*BAD_FILES, "mixed.jsonl"}
+    for name, (_, reason) in BAD_FILES.items():
+        problem = by_file[name]
+        assert reason in problem.reason, (name, problem.reason)
+        assert problem.fix, name
+        assert name in str(problem) and problem.fix in str(problem)
+    assert by_file["mixed.jsonl"].record == "line 2"
+    statuses = {Path(f.path).name: f.status for f in report.files}
+    assert statuses["mixed.jsonl"] == "partial"
+    assert all(statuses[name] == "skipped" for name in BAD_FILES)
+    assert statuses["a.txt"] == statuses["b.txt"] == "ingested"
+
+    # The good articles are stored; nothing at all of the failed ones.
+    assert {c["article_id"] for c in stored(run)} == {"a.txt", "b.txt", "good"}
+    assert {s["article_id"] for s in stored(run, "sentence")} == {"a.txt", "b.txt", "good"}
+    stored_paths = {c["path"] for c in stored(run)}
+    assert not {str((news / n).resolve()) for n in BAD_FILES} & stored_paths
+
+    # Run again: the problems are reported again (exit status stays non-zero), nothing is re-embedded.
+    embedded.reset()
+    again = run(news)
+    assert {Path(p.path).name for p in again.problems} == set(by_file)
+    assert embedded.calls == 0 and again.unchanged == 3
+
+    # Fix the files: the next run takes them in.
+    (news / "no-text.json").write_text(json.dumps({"id": "nt", "title": "Now with text", "text": B_TEXT}))
+    (news / "mixed.jsonl").write_text(
+        json.dumps({"id": "good", "title": "क्रिकेट", "text": C_TEXT}, ensure_ascii=False), encoding="utf-8"
+    )
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.json", "broken.xml"):
+        (news / name).unlink()
+    fixed = run(news, prune=True)
+    assert fixed.ok, fixed.problems
+    assert {c["article_id"] for c in stored(run)} == {"a.txt", "b.txt", "good", "nt"}
+
+
+def test_missing_and_unsupported_paths_are_reported(run, tmp_path, news):
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
+    report = run(tmp_path / "nope", tmp_path / "notes.pdf", news)
+    reasons = {Path(p.path).name: p.reason for p in report.problems}
+    assert "no such file" in reasons["nope"]
+    assert "not supported" in reasons["notes.pdf"]
+    assert report.added == 2
