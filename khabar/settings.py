@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     evidence_rank_weight: float = Field(
         0.0, ge=0, description="Weight of the passage's retrieval rank (1/rank) in a sentence's score."
     )
+    answer_passages: int = Field(
+        5, ge=1, description="Passages whose sentences the answer may quote (retrieval may go deeper)."
+    )
     answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an answer.")
     min_evidence_score: float = Field(
         0.80,

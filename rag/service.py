@@ -71,7 +71,8 @@ class QAService:
         t1 = time.perf_counter()
         passages = self.retriever.retrieve(search_text, search_embedding, filters, self.settings.top_k)
         t2 = time.perf_counter()
-        evidence = self.evidence.score(query_embedding, passages, question)
+        # Answers quote the top passages only, so a deeper retrieval (eval's top-10) answers alike.
+        evidence = self.evidence.score(query_embedding, passages[: self.settings.answer_passages], question)
         for piece in self.answerer.stream(question, evidence, passages):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()
