@@ -76,6 +76,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, evidence: list[Evidence], passages: list[Passage]) -> Answer:
         chosen = self.select(evidence)
+        confidence = round(evidence[0].similarity, 4) if evidence else None
         if not chosen:
             best = evidence[0].similarity if evidence else None
             reason = (
@@ -85,10 +86,18 @@ class ExtractiveAnswerer:
                 if best is not None
                 else "the retrieved passages hold no sentences"
             )
-            return Answer(question, DECLINE_TEXT, [], declined=True, reason=reason, passages=passages)
+            return Answer(
+                question,
+                DECLINE_TEXT,
+                [],
+                declined=True,
+                reason=reason,
+                passages=passages,
+                confidence=confidence,
+            )
         citations = [make_citation(i, ev) for i, ev in enumerate(chosen, start=1)]
         text = " ".join(f"{c.sentence} [{c.marker}]" for c in citations)
-        return Answer(question, text, citations, declined=False, passages=passages)
+        return Answer(question, text, citations, declined=False, passages=passages, confidence=confidence)
 
     def stream(
         self, question: str, evidence: list[Evidence], passages: list[Passage]
