@@ -217,13 +217,26 @@ class Ingestor:
         self.writer.update_metadata(article.content_hash, wanted)
         return True
 
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed shortest first: llama-index cuts the list into fixed batches before the model
+        sees it, and a batch pads every text to its longest one, so mixing a 220-token chunk
+        with 20-token sentences would make the model read mostly padding."""
+        if not texts:
+            return []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self.embed_model.get_text_embedding_batch([texts[i] for i in order])
+        out: list[list[float]] = [[] for _ in texts]
+        for i, vector in zip(order, vectors, strict=True):
+            out[i] = vector
+        return out
+
     def _store(self, article: Article) -> tuple[int, int]:
         chunks = self.chunker.chunk(article)
         sentences = unique_sentences(chunks)
         self.manifest.begin_content(article.content_hash, article.id, article.title, len(chunks))
-        texts = [chunk_embedding_text(article, c) for c in chunks] + [s.text for s in sentences]
-        vectors = self.embed_model.get_text_embedding_batch(texts) if texts else []
-        self.writer.write(article, chunks, vectors[: len(chunks)], vectors[len(chunks) :])
+        chunk_vectors = self._embed([chunk_embedding_text(article, c) for c in chunks])
+        sentence_vectors = self._embed([s.text for s in sentences])
+        self.writer.write(article, chunks, chunk_vectors, sentence_vectors)
         self.manifest.complete_content(article.content_hash)
         return len(chunks), len(sentences)
 

@@ -401,7 +401,8 @@ def test_an_index_without_lexical_rows_gets_them_without_embedding(run, news, em
 # Where the process dies: (class, method, which call); articles a, b, c are ingested in this order,
 # and each writes the sentence collection, then the chunk collection, then the lexical index.
 CRASH_POINTS = {
-    "embedding": (HuggingFaceEmbedding, "get_text_embedding_batch", 2),  # b is embedded
+    # Each article embeds its chunks, then its sentences: call 3 is b's chunks.
+    "embedding": (HuggingFaceEmbedding, "get_text_embedding_batch", 3),  # b is being embedded
     "writing chunks": (ChromaVectorStore, "add", 4),  # b's sentences are in, its chunks are not
     "writing the lexical index": (LexicalIndex, "add", 2),  # b is in Chroma, not in BM25
 }
