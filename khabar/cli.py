@@ -241,5 +241,16 @@ def serve(
     web.launch(settings_mod.get_settings(), host=host, port=port)
 
 
+# --- eval ---------------------------------------------------------------------------------
+def _register_eval() -> None:
+    """`khabar eval` is defined beside the evaluation harness (rag/eval/cli.py); only registered here."""
+    from rag.eval.cli import eval_command
+
+    app.command("eval")(eval_command)
+
+
+_register_eval()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

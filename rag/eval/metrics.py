@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from rag.text import fold, word_tokens
@@ -24,6 +24,7 @@ __all__ = [
     "answer_contains",
     "citation_precision",
     "citation_support",
+    "cited_segments",
     "dedupe",
     "first_sentence",
     "gold_rank",
@@ -272,6 +273,43 @@ def citation_support(sentences_with_passages: Sequence[tuple[str, str]]) -> floa
         judged += 1
         supported += claim in normalise_answer(passage)
     return supported / judged if judged else None
+
+
+# A run of citation markers ("[1]", "[1, 2]", "[1][3]") that closes a claim, with the space before it.
+_MARKER_RUN = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\])+")
+_MARKER_NUMBER = re.compile(r"\d+")
+_LEADING_PUNCTUATION = re.compile(r"^[\s.?!,;:\u0964\u0965]+")
+
+
+def cited_segments(text: str, passages: Mapping[int, str]) -> list[tuple[str, str]]:
+    """Split an answer into its claims, each paired with the passage it cites, for :func:`citation_support`.
+
+    Why from the answer text rather than from each citation's own ``sentence``: support must judge
+    what the reader is shown. For the extractive answerer the two agree; for a generator they do
+    not, and only the text says which words a marker vouches for.
+
+    A claim is the text between one run of markers and the next ("X [1]. Y [2]" gives "X" and
+    "Y"; the terminator after a marker is dropped from the next claim's start). ``passages`` maps
+    a marker number to its passage text. With several markers ("X [1, 2]") the claim is paired
+    with the first cited passage that contains it, so "supported" means "some cited passage says
+    this". Text after the last marker, and markers with no known passage, pair with "" (nothing
+    cited, so unsupported). Claims that are only punctuation are dropped.
+    """
+    pairs: list[tuple[str, str]] = []
+    position = 0
+    for match in _MARKER_RUN.finditer(text):
+        claim = _LEADING_PUNCTUATION.sub("", text[position : match.start()])
+        position = match.end()
+        if not claim.strip():
+            continue
+        cited = [passages[n] for n in map(int, _MARKER_NUMBER.findall(match.group())) if n in passages]
+        key = normalise_answer(_TRAILING_TERMINATORS.sub("", claim))
+        chosen = next((p for p in cited if key in normalise_answer(p)), cited[0] if cited else "")
+        pairs.append((claim, chosen))
+    tail = _LEADING_PUNCTUATION.sub("", text[position:])
+    if tail.strip():
+        pairs.append((tail, ""))
+    return pairs
 
 
 # --------------------------------------------------------------------------------------------

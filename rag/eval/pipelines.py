@@ -1,0 +1,227 @@
+"""The systems ``khabar eval`` can measure, behind one small interface.
+
+A pipeline is anything that can ``build`` an index of the evaluation's articles and then ``ask``
+a question, returning the same :class:`rag.types.Answer` the CLI and the chat show. Only
+"khabar" (the real answering path, :class:`rag.service.QAService`) and "stock" (the llama-index
+pipeline a user would build instead, :mod:`rag.eval.stock`); the runner and the reports hold
+several pipelines' results side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from khabar.settings import Settings
+from rag.eval.data import ArticleSet
+from rag.types import Answer
+
+__all__ = [
+    "INDEX_RECIPE",
+    "PIPELINES",
+    "BuildInfo",
+    "BuildProgress",
+    "KhabarPipeline",
+    "Pipeline",
+    "eval_index_name",
+    "index_settings",
+    "make_pipeline",
+]
+
+# Bump when the ingestion changes what it stores for the same files and settings (chunking rules,
+# metadata, sentence splitting): the eval index name changes with it, so a stale index is never
+# reused. ``khabar eval --rebuild`` does the same by hand.
+INDEX_RECIPE = 1
+
+BUILD_RECORD = "eval-build.json"  # beside the manifest: how the index was first built
+
+BuildProgress = Callable[[int, int, int], None]  # (files done, total files, chunks embedded so far)
+
+
+@dataclass
+class BuildInfo:
+    """How the pipeline's index came to be, for the report (build time, chunks/s, reuse)."""
+
+    index_name: str
+    status: str  # "built" (from nothing), "reused" (nothing to do), "resumed" (finished a partial build)
+    seconds: float  # this run's build or check time
+    chunks_embedded: int  # chunks embedded by this run
+    sentences_embedded: int  # their sentences, embedded too (evidence): most of the embedding work
+    chunks_per_second: float | None  # None when nothing was embedded (reused index)
+    index_chunks: int  # chunks in the index now
+    index_articles: int
+    first_build: dict[str, Any] | None = None  # the original build's figures, for a reused index
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Pipeline(Protocol):
+    """What the runner needs from a system under evaluation."""
+
+    name: str
+
+    def describe(self) -> dict[str, Any]:
+        """Settings that shape its answers, recorded in the report."""
+        ...
+
+    def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
+        """Index exactly ``articles`` (reusing a complete earlier index when possible)."""
+        ...
+
+    def ask(self, question: str) -> Answer:
+        """Answer one question; ``answer.passages`` must hold the retrieved passages in rank order."""
+        ...
+
+
+def index_settings(settings: Settings) -> dict[str, Any]:
+    """The settings that change what the index stores; anything else leaves the index as it is."""
+    return {
+        "embed_model": settings.embed_model,
+        "embed_query_prefix": settings.embed_query_prefix,
+        "embed_passage_prefix": settings.embed_passage_prefix,
+        "embed_max_tokens": settings.embed_max_tokens,
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap_tokens": settings.chunk_overlap_tokens,
+        "language_detection": settings.language_detection,
+    }
+
+
+def eval_index_name(file_hashes: list[str], settings: Settings) -> str:
+    """``eval-<12 hex>`` from the article files' contents and the index-shaping settings.
+
+    Content, not paths: the same files copied elsewhere reuse the index; an edited file or a new
+    chunk size gets a new one. The hashes are sorted because the order of ``--articles`` does
+    not change what is indexed.
+    """
+    key = json.dumps(
+        {"recipe": INDEX_RECIPE, "files": sorted(file_hashes), "settings": index_settings(settings)},
+        sort_keys=True,
+    )
+    return "eval-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+class KhabarPipeline:
+    """Khabar itself: its ingestion builds the index and :class:`rag.service.QAService` answers."""
+
+    name = "khabar"
+
+    def __init__(self, settings: Settings, top_k: int, rebuild: bool = False):
+        # A copy with the evaluation's retrieval depth: the user's settings object is not touched.
+        self.settings = settings.model_copy(update={"top_k": top_k})
+        self.rebuild = rebuild
+        self.index_name = ""
+        self._service: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "name": self.name,
+            "index_name": self.index_name,
+            "top_k": s.top_k,
+            **index_settings(s),
+            "answer_sentences": s.answer_sentences,
+            "min_evidence_score": s.min_evidence_score,
+            "answer_margin": s.answer_margin,
+        }
+
+    def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
+        from ingest.manifest import Manifest
+        from ingest.pipeline import Ingestor
+        from khabar.store import drop_index, index_dir
+
+        self.index_name = eval_index_name([f.sha256 for f in articles.files], self.settings)
+        folder = Path(self.settings.data_dir) / "indexes" / self.index_name
+        if self.rebuild and folder.exists():
+            drop_index(self.settings, self.index_name)
+            shutil.rmtree(folder)
+        existed = (folder / "manifest.sqlite").exists()
+
+        ingestor = Ingestor(self.settings, self.index_name)
+        try:
+
+            def relay(state: Any) -> None:
+                if progress:
+                    progress(state.files_done, state.total_files, state.chunks)
+
+            report = ingestor.ingest(articles.paths, prune=False, progress=relay)
+        finally:
+            ingestor.close()
+
+        manifest = Manifest(index_dir(self.settings, self.index_name) / "manifest.sqlite")
+        try:
+            stats = manifest.stats()
+        finally:
+            manifest.close()
+        record_path = folder / BUILD_RECORD
+        if report.chunks == 0 and existed:
+            status = "reused"
+        elif existed:
+            status = "resumed"
+        else:
+            status = "built"
+        info = BuildInfo(
+            index_name=self.index_name,
+            status=status,
+            seconds=round(report.seconds, 3),
+            chunks_embedded=report.chunks,
+            sentences_embedded=report.sentences,
+            chunks_per_second=round(report.chunks / report.seconds, 2)
+            if report.chunks and report.seconds
+            else None,
+            index_chunks=int(stats["chunks"]),
+            index_articles=int(stats["articles"]),
+            problems=[str(p) for p in report.problems],
+        )
+        if status == "built" and not info.problems:
+            record = {
+                "seconds": info.seconds,
+                "chunks": info.chunks_embedded,
+                "sentences": info.sentences_embedded,
+                "chunks_per_second": info.chunks_per_second,
+                "articles": info.index_articles,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            record_path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+        elif record_path.is_file():
+            info.first_build = json.loads(record_path.read_text(encoding="utf-8"))
+        if info.index_articles != len(articles.articles):
+            info.problems.append(
+                f"the index holds {info.index_articles} article names but the files hold "
+                f"{len(articles.articles)}; rerun with --rebuild"
+            )
+        return info
+
+    def ask(self, question: str) -> Answer:
+        if self._service is None:
+            from rag.service import QAService
+
+            if not self.index_name:
+                raise RuntimeError("build() the evaluation index before asking questions")
+
+            self._service = QAService(self.settings, self.index_name or None)
+        return self._service.ask(question)
+
+
+def _stock(settings: Settings, top_k: int, rebuild: bool = False) -> Pipeline:
+    from rag.eval.stock import StockPipeline  # imports this module: load it on demand
+
+    return StockPipeline(settings, top_k, rebuild)
+
+
+PIPELINES: dict[str, Callable[[Settings, int, bool], Pipeline]] = {
+    "khabar": KhabarPipeline,
+    "stock": _stock,
+}
+
+
+def make_pipeline(name: str, settings: Settings, top_k: int, rebuild: bool = False) -> Pipeline:
+    """The pipeline called ``name``; ``KeyError`` for a name not in :data:`PIPELINES`."""
+    return PIPELINES[name](settings, top_k, rebuild)
