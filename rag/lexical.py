@@ -281,23 +281,7 @@ class LexicalIndex:
 def to_passages(results: Sequence[LexicalResult]) -> list[Passage]:
     """Lexical hits as :class:`Passage` objects (score = BM25 score, rank 1..n), like the dense
     retriever returns, so fusion and the answerer treat both halves alike."""
-    passages = []
-    for rank, (chunk_id, score, m, text) in enumerate(results, start=1):
-        passages.append(
-            Passage(
-                chunk_id=chunk_id,
-                article_id=str(m.get("article_id", "")),
-                content_hash=str(m.get("content_hash", "")),
-                title=str(m.get("title", "")),
-                source=str(m.get("source", "")),
-                url=str(m.get("url", "")),
-                published=str(m.get("published", "")),
-                language=str(m.get("language", "")),
-                text=text,
-                start=int(m.get("start", 0)),
-                end=int(m.get("end", 0)),
-                score=score,
-                rank=rank,
-            )
-        )
-    return passages
+    return [
+        Passage.from_metadata(chunk_id, m, text, score, rank)
+        for rank, (chunk_id, score, m, text) in enumerate(results, start=1)
+    ]

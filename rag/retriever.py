@@ -18,22 +18,7 @@ def chroma_similarity_to_cosine(similarity: float) -> float:
 
 
 def node_to_passage(hit: NodeWithScore, rank: int, score: float) -> Passage:
-    m = hit.node.metadata
-    return Passage(
-        chunk_id=hit.node.node_id,
-        article_id=str(m.get("article_id", "")),
-        content_hash=str(m.get("content_hash", "")),
-        title=str(m.get("title", "")),
-        source=str(m.get("source", "")),
-        url=str(m.get("url", "")),
-        published=str(m.get("published", "")),
-        language=str(m.get("language", "")),
-        text=hit.node.get_content(),
-        start=int(m.get("start", 0)),
-        end=int(m.get("end", 0)),
-        score=score,
-        rank=rank,
-    )
+    return Passage.from_metadata(hit.node.node_id, hit.node.metadata, hit.node.get_content(), score, rank)
 
 
 class DenseRetriever:

@@ -24,6 +24,26 @@ class Passage:
     rank: int = 0
     also_in: list[str] = field(default_factory=list)  # near-duplicate articles folded into this one
 
+    @classmethod
+    def from_metadata(cls, chunk_id: str, metadata: dict, text: str, score: float, rank: int) -> Passage:
+        """A passage from the chunk metadata the writer stores (both stores keep the same keys)."""
+        m = metadata
+        return cls(
+            chunk_id=chunk_id,
+            article_id=str(m.get("article_id", "")),
+            content_hash=str(m.get("content_hash", "")),
+            title=str(m.get("title", "")),
+            source=str(m.get("source", "")),
+            url=str(m.get("url", "")),
+            published=str(m.get("published", "")),
+            language=str(m.get("language", "")),
+            text=text,
+            start=int(m.get("start", 0)),
+            end=int(m.get("end", 0)),
+            score=score,
+            rank=rank,
+        )
+
 
 @dataclass
 class Evidence:

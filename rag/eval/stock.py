@@ -106,6 +106,7 @@ class StockPipeline:
             status="reused" if reused else "built",
             seconds=round(seconds, 3),
             chunks_embedded=chunks,
+            sentences_embedded=0,  # the stock pipeline embeds sentences at question time
             chunks_per_second=round(chunks / seconds, 2) if chunks and seconds else None,
             index_chunks=collection.count(),
             index_articles=len(articles.articles),
