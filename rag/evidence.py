@@ -12,6 +12,10 @@ from khabar.store import Stores
 from rag.lexical import analyze
 from rag.types import Evidence, Passage
 
+# Sentences with fewer content words than this are never quoted: footers split into ")" or
+# "यहां क्लिक करें" fragments sit near every question in embedding space (seen on the dev sets).
+MIN_SENTENCE_TERMS = 2
+
 
 def term_overlap(question_terms: set[str], sentence: str) -> float:
     """Share of the question's content words that the sentence contains.
@@ -49,6 +53,8 @@ class SentenceEvidence:
         question_terms = set(analyze(question)) if self.lexical_weight else set()
         evidence: list[Evidence] = []
         for text, meta, sim in zip(got["documents"], got["metadatas"], sims, strict=True):
+            if len(analyze(text)) < MIN_SENTENCE_TERMS:
+                continue  # a stray ")" or a bare dateline is no answer, however close its vector
             start, end = int(meta["start"]), int(meta["end"])
             # A sentence counts for the best-ranked retrieved passage that contains it.
             owner = next(

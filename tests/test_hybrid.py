@@ -85,3 +85,26 @@ def test_jaccard_and_term_overlap():
         len({"kim", "russia", "2023"}) / len(q)
     )
     assert term_overlap(set(), "anything") == 0.0
+
+
+def test_sentences_without_content_words_are_never_evidence():
+    from types import SimpleNamespace
+
+    from rag.evidence import SentenceEvidence
+
+    rows = {
+        "documents": [")", "Kim invited Putin to visit North Korea."],
+        "metadatas": [
+            {"start": 0, "end": 1, "content_hash": "h"},
+            {"start": 2, "end": 41, "content_hash": "h"},
+        ],
+        "embeddings": [[1.0, 0.0], [0.8, 0.6]],
+        "ids": ["h:s0", "h:s2"],
+    }
+    collection = SimpleNamespace(get=lambda **_: rows)
+    evidence = SentenceEvidence(SimpleNamespace(sentence_collection=collection))
+    p = passage("a:0", 1.0, 1, "a", "x" * 50)
+    p.content_hash, p.start, p.end = "h", 0, 50
+    found = evidence.score([1.0, 0.0], [p], "Who invited Putin?")
+    assert [e.text for e in found] == ["Kim invited Putin to visit North Korea."]
+    assert found[0].similarity == pytest.approx(0.8)
