@@ -239,6 +239,12 @@ def headline_of(line: str) -> str:
     return cut.rstrip(" ,;:-—") + "…"
 
 
+def _title_and_body(title: str, text: str) -> tuple[str, str]:
+    """A given title, with its repetition at the top of the text removed (a page's <h1>, a
+    Markdown heading); without one, the title is derived from the text."""
+    return (title, _without_title_line(title, text)) if title else split_title(text)
+
+
 def _without_title_line(title: str, text: str) -> str:
     """The text without its first line when that line only repeats the title."""
     first, _, rest = text.partition("\n")
@@ -263,11 +269,7 @@ def _read_plain(source: _Source, data: bytes, markdown: bool = False) -> ReadRes
     text = clean_text(raw)
     if not text:
         raise source.error("no text left after removing markup", "add the article text")
-    title = clean_title(meta.get("title", ""))
-    if title:
-        text = _without_title_line(title, text)
-    else:
-        title, text = split_title(text)
+    title, text = _title_and_body(clean_title(meta.get("title", "")), text)
     return ReadResult(
         [
             _article(
@@ -323,10 +325,7 @@ def _read_html(source: _Source, data: bytes) -> ReadResult:
             "JavaScript loads); or save the article text as .txt",
         )
     title = clean_title(doc.title or "")
-    if title:
-        text = _without_title_line(title, text)  # the page's <h1> repeats the title
-    else:
-        title, text = split_title(text)
+    title, text = _title_and_body(title, text)
     categories = [c for c in (doc.categories or []) if c]
     return ReadResult(
         [
