@@ -605,3 +605,27 @@ def test_fail_under_and_compare(e2e, tmp_path):
     comparison = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
     assert comparison["pipelines"][0]["overall"]["hit@5"]["delta"] == 0.0
     assert (tmp_path / "cmp" / "compare.md").is_file()
+
+
+@pytest.mark.integration
+def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path, model_cache):
+    from khabar.store import chroma_client
+    from rag.eval.stock import StockPipeline
+
+    settings = Settings(data_dir=tmp_path / "data", model_cache_dir=model_cache)
+    articles = load_articles([write_jsonl(tmp_path / "articles.jsonl", ARTICLES)])
+    first = StockPipeline(settings, top_k=3)
+    info = first.build(articles)
+    assert info.status == "built" and info.index_chunks == info.chunks_embedded == 4  # short articles
+    answer = first.ask("मानसून केरल में कब पहुँचेगा?")
+    assert len(answer.passages) == 3 and answer.passages[0].article_id == "hi-monsoon"
+    [cited] = answer.citations
+    # The anchor quotes one sentence, verbatim from the passage it cites.
+    assert cited.sentence in cited.passage and "30 मई" in cited.sentence
+    assert answer.text == f"{cited.sentence} [1]"
+
+    assert StockPipeline(settings, top_k=3).build(articles).status == "reused"
+    # A build that stopped before its "done" marker is redone from nothing, not half reused.
+    chroma_client(settings).delete_collection(first.index_name + "-done")
+    again = StockPipeline(settings, top_k=3).build(articles)
+    assert again.status == "built" and again.index_chunks == 4

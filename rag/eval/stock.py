@@ -64,21 +64,18 @@ class StockPipeline:
         client = chroma_client(self.settings)
         embed_model = get_embed_model(self.settings)
         started = time.perf_counter()
-        existing = {c.name for c in client.list_collections()}
         # A finished build is marked by a second, empty collection: an interrupted one is redone.
         done_marker = self.index_name + "-done"
+        existing = {c.name for c in client.list_collections()}
+        reused = done_marker in existing and self.index_name in existing
+        if not reused and self.index_name in existing:
+            client.delete_collection(self.index_name)  # a partial build: start it again
         collection = client.get_or_create_collection(
             self.index_name, configuration={"hnsw": {"space": "cosine"}}
         )
         vector_store = ChromaVectorStore(chroma_collection=collection)
-        reused = done_marker in existing and collection.count() > 0
         chunks = 0
         if not reused:
-            client.delete_collection(self.index_name)
-            collection = client.get_or_create_collection(
-                self.index_name, configuration={"hnsw": {"space": "cosine"}}
-            )
-            vector_store = ChromaVectorStore(chroma_collection=collection)
             documents = []
             for path, root in iter_sources(articles.paths):
                 for a in read_file(path, root).articles:
