@@ -122,9 +122,7 @@ class Manifest:
         self._db.execute("DELETE FROM holders WHERE name=? AND path=?", (name, path))
         remaining = self.holders(name)
         if remaining:
-            self._db.execute(
-                "UPDATE names SET path=? WHERE name=? AND path=?", (remaining[0], name, path)
-            )
+            self._db.execute("UPDATE names SET path=? WHERE name=? AND path=?", (remaining[0], name, path))
         self._db.commit()
         return remaining
 

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "corpus" / "putin-kim-invitation-hi.txt"
 
 HINDI_DANDA = (
-    "असम में बाढ़ से एक लाख लोग प्रभावित हुए हैं। प्रशासन ने राहत शिविर खोले हैं। "
-    "क्या हालात सुधरेंगे? मुख्यमंत्री ने समीक्षा की॥"
+    "असम में बाढ़ से एक लाख लोग प्रभावित हुए हैं। प्रशासन ने राहत शिविर खोले हैं। क्या हालात सुधरेंगे? मुख्यमंत्री ने समीक्षा की॥"
 )
 ENGLISH = (
     "Mr. Smith flew to Washington on Monday. The U.S. State Dept. said talks would resume at 3 p.m. "
