@@ -15,6 +15,7 @@ Prints the precision/recall table and writes ``bench/results/abstention.json``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,18 @@ DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "results"
 
 
+SIGNALS = ("similarity", "score", "max_similarity")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--max-wrongly-declined",
+        type=float,
+        default=0.05,
+        help="Cap on the share of answerable questions declined; the best-F1 threshold under it is chosen.",
+    )
+    args = parser.parse_args()
     if not DATA.exists():
         print(f"{DATA} is absent: nothing to fit (the development data lives beside the project).")
         return 0
@@ -45,97 +57,120 @@ def main() -> int:
     service = QAService(pipeline.settings, pipeline.index_name)
     cases: list[dict] = []
 
-    def gold_removed_confidence(question: str, gold: set[str]) -> float | None:
-        """The service's own steps, with the gold article's passages taken out of the ranking."""
+    def signals(question: str, drop: set[str]) -> dict[str, float | None]:
+        """The service's own steps (``drop``: articles taken out of the ranking), then each signal."""
         emb = service.embed_model.get_query_embedding(question)
         passages = service.retriever.retrieve(question, emb, None, service.settings.top_k + 5)
-        kept = [p for p in passages if p.article_id not in gold][: service.settings.answer_passages]
+        kept = [p for p in passages if p.article_id not in drop][: service.settings.answer_passages]
         evidence = service.evidence.score(emb, kept, question)
-        return service.answerer.answer(question, evidence, kept).confidence
+        if not evidence:
+            return dict.fromkeys(SIGNALS)
+        return {
+            "similarity": evidence[0].similarity,
+            "score": evidence[0].score,
+            "max_similarity": max(e.similarity for e in evidence),
+        }
 
     for q in load_questions(xq / "questions.jsonl"):
         gold = set(q.gold_ids)
-        answer = service.ask(q.question)  # never declines here (threshold -1): confidence only
+        answer = service.ask(q.question)  # never declines here (threshold -1): for gold_retrieved
         gold_found = any(p.article_id in gold for p in answer.passages[: settings.answer_passages])
-        cases.append(
-            {
-                "set": "xquad",
-                "lang": q.language,
-                "answerable": True,
-                "conf": answer.confidence,
-                "gold_retrieved": gold_found,
-            }
-        )
-        cases.append(
-            {
-                "set": "xquad-gold-removed",
-                "lang": q.language,
-                "answerable": False,
-                "conf": gold_removed_confidence(q.question, gold),
-            }
-        )
+        base = {"lang": q.language, "gold_retrieved": gold_found}
+        cases.append({"set": "xquad", "answerable": True, **base, **signals(q.question, set())})
+        cases.append({"set": "xquad-gold-removed", "answerable": False, **base, **signals(q.question, gold)})
     for q in load_questions(DATA / "eval" / "realtimeqa-dev" / "questions.jsonl"):
         cases.append(
             {
                 "set": "realtimeqa-off-topic",
-                "lang": q.language,
                 "answerable": False,
-                "conf": service.ask(q.question).confidence,
+                "lang": q.language,
+                **signals(q.question, set()),
             }
         )
 
     # Answerable questions whose gold article was not even retrieved are excluded from the fit:
     # declining them is not a mistake of the threshold.
     fit = [c for c in cases if not c["answerable"] or c["gold_retrieved"]]
-    conf = np.array([c["conf"] if c["conf"] is not None else -1.0 for c in fit])
     unanswerable = np.array([not c["answerable"] for c in fit])
-    rows = []
-    for t in np.round(np.arange(0.70, 0.90, 0.005), 3):
-        declined = conf < t
-        tp = int((declined & unanswerable).sum())
-        precision = tp / declined.sum() if declined.any() else 0.0
-        recall = tp / unanswerable.sum()
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        wrongly = float((declined & ~unanswerable).sum() / (~unanswerable).sum())
-        rows.append(
-            {
-                "threshold": float(t),
-                "precision": round(precision, 3),
-                "recall": round(recall, 3),
-                "f1": round(f1, 3),
-                "wrongly_declined": round(wrongly, 3),
-            }
-        )
-    best = max(rows, key=lambda r: (r["f1"], -r["wrongly_declined"]))
-    print(f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>6} {'wrongly declined':>16}")
-    for r in rows:
-        mark = "  <- best F1" if r is best else ""
-        print(
-            f"{r['threshold']:9.3f} {r['precision']:9.3f} {r['recall']:7.3f} {r['f1']:6.3f} "
-            f"{r['wrongly_declined']:16.3f}{mark}"
-        )
-    by_set = {}
-    for name in sorted({c["set"] for c in cases}):
-        values = [c["conf"] for c in cases if c["set"] == name and c["conf"] is not None]
-        by_set[name] = {"n": len(values), "median_confidence": round(float(np.median(values)), 4)}
-    print(json.dumps(by_set, indent=2))
+    results = {}
+    for signal in SIGNALS:
+        values = np.array([c[signal] if c[signal] is not None else -1.0 for c in fit])
+        rows = threshold_table(values, unanswerable)
+        allowed = [r for r in rows if r["wrongly_declined"] <= args.max_wrongly_declined]
+        chosen = max(allowed, key=lambda r: (r["f1"], -r["threshold"])) if allowed else None
+        best_f1 = max(rows, key=lambda r: (r["f1"], -r["wrongly_declined"]))
+        results[signal] = {
+            "auc": round(auc(values[unanswerable], values[~unanswerable]), 4),
+            "chosen": chosen,
+            "best_f1": best_f1,
+            "medians": {
+                name: round(
+                    float(
+                        np.median([c[signal] for c in cases if c["set"] == name and c[signal] is not None])
+                    ),
+                    4,
+                )
+                for name in sorted({c["set"] for c in cases})
+            },
+            "table": rows,
+        }
+        print(f"\n== confidence = {signal}: AUC (unanswerable below answerable) {results[signal]['auc']:.3f}")
+        print(f"   medians: {results[signal]['medians']}")
+        for label, r in (("chosen (wrongly declined <= cap)", chosen), ("best F1", best_f1)):
+            if r:
+                print(
+                    f"   {label:32} threshold {r['threshold']:.3f}: precision {r['precision']:.3f}, "
+                    f"recall {r['recall']:.3f}, F1 {r['f1']:.3f}, "
+                    f"wrongly declined {r['wrongly_declined']:.3f}"
+                )
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "abstention.json"
     out.write_text(
         json.dumps(
             {
+                "command": "python bench/abstention.py " + " ".join(sys.argv[1:]),
                 "index": info.index_name,
-                "best": best,
-                "table": rows,
-                "sets": by_set,
+                "max_wrongly_declined": args.max_wrongly_declined,
+                "cases": {
+                    name: sum(c["set"] == name for c in cases) for name in sorted({c["set"] for c in cases})
+                },
+                "signals": results,
                 "settings": pipeline.describe(),
             },
             indent=2,
         ),
         encoding="utf-8",
     )
-    print(f"best threshold {best['threshold']} (F1 {best['f1']}); wrote {out}")
+    print(f"\nwrote {out}")
     return 0
+
+
+def threshold_table(values: np.ndarray, unanswerable: np.ndarray) -> list[dict]:
+    """Precision, recall and F1 of declining below each threshold, and the answerable share declined."""
+    rows = []
+    for t in np.round(np.arange(0.60, 1.20, 0.005), 3):
+        declined = values < t
+        tp = int((declined & unanswerable).sum())
+        precision = tp / declined.sum() if declined.any() else 0.0
+        recall = tp / unanswerable.sum()
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append(
+            {
+                "threshold": float(t),
+                "precision": round(float(precision), 3),
+                "recall": round(float(recall), 3),
+                "f1": round(float(f1), 3),
+                "wrongly_declined": round(float((declined & ~unanswerable).sum() / (~unanswerable).sum()), 3),
+            }
+        )
+    return rows
+
+
+def auc(low: np.ndarray, high: np.ndarray) -> float:
+    """Probability that an unanswerable case scores below an answerable one (ties count half)."""
+    below = (low[:, None] < high[None, :]).mean()
+    ties = (low[:, None] == high[None, :]).mean()
+    return float(below + ties / 2)
 
 
 if __name__ == "__main__":

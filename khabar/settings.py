@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     dense_weight: float = Field(
         0.5, ge=0, le=1, description="Dense share of the fused score; BM25 gets the rest."
     )
+    lexical_weight_by_coverage: bool = Field(
+        True,
+        description=(
+            "Scale BM25's share of the fusion by the share of the question's terms the index has ever "
+            "seen: an English question over Hindi text shares only names and numbers with it."
+        ),
+    )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal-rank-fusion constant.")
     retrieval_depth: int = Field(50, ge=1, description="Candidates each retriever contributes before fusion.")
     dedup_threshold: float = Field(
@@ -76,18 +83,35 @@ class Settings(BaseSettings):
         le=1,
         description="Word-set Jaccard at which two articles' passages are one syndicated story (1 = off).",
     )
+    rerank_sentence_weight: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "Share of a passage's best sentence (cosine to the question) in its reranked score; the "
+            "passage's own cosine gets the rest (0 = keep the fused order)."
+        ),
+    )
+    rerank_depth: int = Field(
+        20, ge=1, description="Fused candidates the reranker orders before the top-k are kept."
+    )
+    passages_per_article: int = Field(
+        2,
+        ge=0,
+        description="Passages of one article in the top-k before other articles' passages (0 = no limit).",
+    )
     bm25_k1: float = Field(1.5, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     evidence_lexical_weight: float = Field(
         0.1, ge=0, description="Weight of question-term overlap (names, numbers) in a sentence's score."
     )
     evidence_rank_weight: float = Field(
-        0.0, ge=0, description="Weight of the passage's retrieval rank (1/rank) in a sentence's score."
+        0.02, ge=0, description="Weight of the passage's retrieval rank (1/rank) in a sentence's score."
     )
     answer_passages: int = Field(
         5, ge=1, description="Passages whose sentences the answer may quote (retrieval may go deeper)."
     )
-    answer_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an answer.")
+    answer_sentences: int = Field(2, ge=1, le=10, description="Most sentences quoted in an answer.")
     min_evidence_score: float = Field(
         0.80,
         description=(
@@ -96,7 +120,7 @@ class Settings(BaseSettings):
         ),
     )
     answer_margin: float = Field(
-        0.03, ge=0, description="Further sentences are quoted only within this margin of the best one."
+        0.01, ge=0, description="Further sentences are quoted only within this margin of the best one."
     )
     language_detection: bool = Field(True, description="Detect an article's language when it is not given.")
 

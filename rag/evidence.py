@@ -1,10 +1,14 @@
 """Sentences of the retrieved passages, scored against the question.
 
 Sentence vectors were computed at ingestion and live in the index's sentence collection, so
-answering costs one Chroma read and a dot product, never a re-embedding of the passages.
+answering costs one Chroma read and a dot product, never a re-embedding of the passages. The
+same read serves the reranker (:mod:`rag.rerank`), which orders passages by their best sentence.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,44 +32,78 @@ def term_overlap(question_terms: set[str], sentence: str) -> float:
     return len(question_terms & set(analyze(sentence))) / len(question_terms)
 
 
+@dataclass(frozen=True)
+class StoredSentence:
+    """One sentence of the index with its cosine similarity to the question."""
+
+    text: str
+    content_hash: str
+    start: int  # character span in the article
+    end: int
+    similarity: float
+
+
+def owner(sentence: StoredSentence, passages: Sequence[Passage]) -> Passage | None:
+    """The best-ranked passage (of those given, in rank order) whose span contains the sentence."""
+    return next(
+        (
+            p
+            for p in passages
+            if p.content_hash == sentence.content_hash and sentence.start >= p.start and sentence.end <= p.end
+        ),
+        None,
+    )
+
+
 class SentenceEvidence:
     def __init__(self, stores: Stores, lexical_weight: float = 0.0, rank_weight: float = 0.0):
         self._collection = stores.sentence_collection
         self.lexical_weight = lexical_weight
         self.rank_weight = rank_weight
 
-    def score(
-        self, query_embedding: list[float], passages: list[Passage], question: str = ""
-    ) -> list[Evidence]:
-        if not passages:
-            return []
+    def sentences(self, query_embedding: list[float], passages: Sequence[Passage]) -> list[StoredSentence]:
+        """Every quotable sentence of the passages' articles, with its similarity to the question."""
         hashes = sorted({p.content_hash for p in passages})
+        if not hashes:
+            return []
         got = self._collection.get(
             where={"content_hash": {"$in": hashes}}, include=["embeddings", "metadatas", "documents"]
         )
         if not got["ids"]:
             return []
-        vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        sims = vectors @ np.asarray(query_embedding, dtype=np.float32)
+        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(query_embedding, dtype=np.float32)
+        return [
+            StoredSentence(text, str(meta["content_hash"]), int(meta["start"]), int(meta["end"]), float(sim))
+            for text, meta, sim in zip(got["documents"], got["metadatas"], sims, strict=True)
+            # A stray ")" or a bare dateline is no answer, however close its vector.
+            if len(analyze(text)) >= MIN_SENTENCE_TERMS
+        ]
+
+    def score(
+        self,
+        query_embedding: list[float],
+        passages: list[Passage],
+        question: str = "",
+        sentences: Sequence[StoredSentence] | None = None,
+    ) -> list[Evidence]:
+        """The passages' sentences, best first; ``sentences`` saves the read when already fetched."""
+        if not passages:
+            return []
+        if sentences is None:
+            sentences = self.sentences(query_embedding, passages)
         by_hash: dict[str, list[Passage]] = {}
         for p in passages:
             by_hash.setdefault(p.content_hash, []).append(p)
         question_terms = set(analyze(question)) if self.lexical_weight else set()
         evidence: list[Evidence] = []
-        for text, meta, sim in zip(got["documents"], got["metadatas"], sims, strict=True):
-            if len(analyze(text)) < MIN_SENTENCE_TERMS:
-                continue  # a stray ")" or a bare dateline is no answer, however close its vector
-            start, end = int(meta["start"]), int(meta["end"])
+        for s in sentences:
             # A sentence counts for the best-ranked retrieved passage that contains it.
-            owner = next(
-                (p for p in by_hash.get(str(meta["content_hash"]), []) if start >= p.start and end <= p.end),
-                None,
-            )
-            if owner is None:
+            passage = owner(s, by_hash.get(s.content_hash, []))
+            if passage is None:
                 continue
-            score = float(sim) + self.rank_weight / owner.rank
+            score = s.similarity + self.rank_weight / passage.rank
             if question_terms:
-                score += self.lexical_weight * term_overlap(question_terms, text)
-            evidence.append(Evidence(text, start, end, float(sim), score, owner))
+                score += self.lexical_weight * term_overlap(question_terms, s.text)
+            evidence.append(Evidence(s.text, s.start, s.end, s.similarity, score, passage))
         evidence.sort(key=lambda e: (-e.score, e.passage.rank, e.start))
         return evidence

@@ -151,6 +151,22 @@ class LexicalIndex:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def coverage(self, query: str) -> float:
+        """Share of the query's terms that occur somewhere in the index (0 for a query without terms).
+
+        BM25 can only speak for the terms it knows: an English question over Hindi articles keeps
+        just its names and numbers, and a ranking built on those few words should weigh less.
+        """
+        terms = analyze(query)
+        if not terms:
+            return 0.0
+        with self._read() as conn:
+            self._ensure_built(conn)
+            if self._bm25 is None:
+                return 0.0
+            vocabulary = self._bm25.vocab_dict
+            return sum(term in vocabulary for term in terms) / len(terms)
+
     def search(self, query: str, top_k: int, filters: SearchFilters | None = None) -> list[LexicalResult]:
         """The ``top_k`` chunks with the highest BM25 score for ``query`` that pass ``filters``.
 

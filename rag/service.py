@@ -8,8 +8,9 @@ from collections.abc import Iterator, Sequence
 from khabar.settings import Settings
 from rag.answer import ExtractiveAnswerer
 from rag.evidence import SentenceEvidence
-from rag.hybrid import HybridRetriever
+from rag.hybrid import HybridRetriever, spread_articles
 from rag.lexical import LexicalIndex
+from rag.rerank import SentenceAwareReranker
 from rag.retriever import DenseRetriever
 from rag.types import Answer, SearchFilters
 
@@ -32,12 +33,14 @@ class QAService:
             rrf_k=settings.rrf_k,
             depth=settings.retrieval_depth,
             dedup_threshold=settings.dedup_threshold,
+            weight_by_coverage=settings.lexical_weight_by_coverage,
         )
         # The first forward pass pays torch's one-time set-up (~0.5 s); pay it here, not on a question.
         self.embed_model.get_query_embedding("warm-up")
         self.evidence = SentenceEvidence(
             self.stores, settings.evidence_lexical_weight, settings.evidence_rank_weight
         )
+        self.reranker = SentenceAwareReranker(self.stores, self.evidence, settings.rerank_sentence_weight)
         self.answerer = ExtractiveAnswerer(
             settings.answer_sentences, settings.min_evidence_score, settings.answer_margin
         )
@@ -69,10 +72,21 @@ class QAService:
             search_text = f"{history[-1]} {question}"
             search_embedding = self.embed_model.get_query_embedding(search_text)
         t1 = time.perf_counter()
-        passages = self.retriever.retrieve(search_text, search_embedding, filters, self.settings.top_k)
+        top_k = self.settings.top_k
+        # The reranker may lift a candidate from below the cut: it sees more passages than are kept.
+        depth = max(self.settings.rerank_depth, top_k)
+        candidates = self.retriever.retrieve(search_text, search_embedding, filters, depth)
+        reranked, sentences = self.reranker.rerank(search_embedding, candidates)
+        passages = spread_articles(reranked, self.settings.passages_per_article)[:top_k]
         t2 = time.perf_counter()
         # Answers quote the top passages only, so a deeper retrieval (eval's top-10) answers alike.
-        evidence = self.evidence.score(query_embedding, passages[: self.settings.answer_passages], question)
+        evidence = self.evidence.score(
+            query_embedding,
+            passages[: self.settings.answer_passages],
+            question,
+            # Read for the reranker already, scored against the same embedding unless a follow-up.
+            sentences if sentences and search_embedding is query_embedding else None,
+        )
         for piece in self.answerer.stream(question, evidence, passages):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()

@@ -629,3 +629,17 @@ def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path,
     chroma_client(settings).delete_collection(first.index_name + "-done")
     again = StockPipeline(settings, top_k=3).build(articles)
     assert again.status == "built" and again.index_chunks == 4
+
+
+def test_top_sentence_is_the_first_quoted_sentence_even_with_initials():
+    from rag.eval.scoring import score_question, top_sentence
+
+    sentence = "समिति का नेतृत्व निकोलस ई. गोलोविन ने किया।"
+    p = passage("apollo", sentence + " बाद में समिति भंग हुई।", 1, "hi")
+    answer = answered("Who led the committee?", [p], [(0, sentence)])
+    # Re-splitting the text would stop at "ई." and lose the name.
+    assert top_sentence(answer) == sentence
+    q = Question("q", "Who led the committee?", "en", ("निकोलस ई. गोलोविन",), ("apollo",))
+    assert score_question(q, answer, "hi")["top_sentence_correct"] is True
+    uncited = answered("q", [p], [], text="First one. Second one.")
+    assert top_sentence(uncited) == "First one."

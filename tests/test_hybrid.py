@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.evidence import term_overlap
-from rag.hybrid import fold_duplicates, jaccard, rrf_fuse, weighted_fuse
+from rag.hybrid import HybridRetriever, fold_duplicates, jaccard, rrf_fuse, weighted_fuse
 from rag.lexical import analyze
 from rag.types import Passage
 
@@ -108,3 +108,76 @@ def test_sentences_without_content_words_are_never_evidence():
     found = evidence.score([1.0, 0.0], [p], "Who invited Putin?")
     assert [e.text for e in found] == ["Kim invited Putin to visit North Korea."]
     assert found[0].similarity == pytest.approx(0.8)
+
+
+class CoverageOnly:
+    """Stands in for the lexical index where only its vocabulary coverage matters."""
+
+    def __init__(self, coverage: float):
+        self.value = coverage
+
+    def coverage(self, question: str) -> float:
+        return self.value
+
+
+@pytest.mark.parametrize(
+    ("coverage", "by_coverage", "expected"), [(0.25, True, 0.1), (1.0, True, 0.4), (0.25, False, 0.4)]
+)
+def test_lexical_weight_follows_the_share_of_question_terms_the_index_knows(coverage, by_coverage, expected):
+    retriever = HybridRetriever(
+        None,  # type: ignore[arg-type]  # not retrieving here
+        CoverageOnly(coverage),  # type: ignore[arg-type]
+        dense_weight=0.6,
+        weight_by_coverage=by_coverage,
+    )
+    assert retriever.lexical_weight("any question") == pytest.approx(expected)
+
+
+def test_spread_articles_demotes_an_articles_extra_passages_without_dropping_any():
+    from rag.hybrid import spread_articles
+
+    ranked = [
+        passage(cid, 1.0, i) for i, cid in enumerate(["a:0", "a:1", "a:2", "b:0", "a:3", "c:0"], start=1)
+    ]
+    spread = spread_articles(ranked, per_article=2)
+    assert [p.chunk_id for p in spread] == ["a:0", "a:1", "b:0", "c:0", "a:2", "a:3"]
+    assert [p.rank for p in spread] == [1, 2, 3, 4, 5, 6]
+    assert [p.chunk_id for p in spread_articles(ranked, per_article=0)] == [p.chunk_id for p in ranked]
+
+
+def test_reranker_lifts_the_passage_holding_the_best_sentence():
+    from types import SimpleNamespace
+
+    from rag.evidence import SentenceEvidence
+    from rag.rerank import SentenceAwareReranker
+
+    # Two chunks of one article; "a:0" is closer as a whole, "a:1" holds the matching sentence.
+    chunks = {"a:0": [0.9, 0.436], "a:1": [0.8, 0.6]}
+    sentence_rows = {
+        "documents": ["Warsaw has many parks and old squares.", "The Saxon Garden hosted a summer theatre."],
+        "metadatas": [
+            {"start": 0, "end": 38, "content_hash": "h"},
+            {"start": 60, "end": 101, "content_hash": "h"},
+        ],
+        "embeddings": [[0.85, 0.527], [0.2, 0.98]],
+        "ids": ["h:s0", "h:s60"],
+    }
+    stores = SimpleNamespace(
+        chunk_collection=SimpleNamespace(
+            get=lambda ids, **_: {"ids": ids, "embeddings": [chunks[i] for i in ids]}
+        ),
+        sentence_collection=SimpleNamespace(get=lambda **_: sentence_rows),
+    )
+    first, second = passage("a:0", 0.02, 1, "a"), passage("a:1", 0.01, 2, "a")
+    first.content_hash, first.start, first.end = "h", 0, 50
+    second.content_hash, second.start, second.end = "h", 50, 110
+    query = [0.0, 1.0]
+    evidence = SentenceEvidence(stores)  # type: ignore[arg-type]
+    reranked, sentences = SentenceAwareReranker(stores, evidence, 0.3).rerank(query, [first, second])  # type: ignore[arg-type]
+    # a:0 = 0.7 * 0.436 + 0.3 * 0.527 = 0.463; a:1 = 0.7 * 0.6 + 0.3 * 0.98 = 0.714
+    assert [p.chunk_id for p in reranked] == ["a:1", "a:0"] and [p.rank for p in reranked] == [1, 2]
+    assert reranked[0].score == pytest.approx(0.7 * 0.6 + 0.3 * 0.98)
+    assert len(sentences) == 2  # handed on to evidence scoring, not read again
+    # Weight 0 keeps the fused order and reads nothing.
+    kept, none = SentenceAwareReranker(stores, evidence, 0.0).rerank(query, [first, second])  # type: ignore[arg-type]
+    assert [p.chunk_id for p in kept] == ["a:0", "a:1"] and none == []

@@ -196,6 +196,17 @@ def test_only_chunks_sharing_a_term_are_returned(index):
     assert index.search("zzzz unknownword", top_k=10) == []
 
 
+def test_coverage_is_the_share_of_query_terms_the_index_knows(index, tmp_path):
+    # "kim" and "meet" occur in the index ("e-kim:0"), "zorblax" and "council" nowhere.
+    terms = analyze("Kim meet Zorblax council")
+    assert terms == ["kim", "meet", "zorblax", "council"]
+    assert index.coverage("Kim meet Zorblax council") == pytest.approx(2 / 4)
+    assert index.coverage("मानसून केरल") == 1.0
+    assert index.coverage("the of") == 0.0  # nothing left after stop words
+    with LexicalIndex(tmp_path / "empty") as empty:
+        assert empty.coverage("Kim") == 0.0
+
+
 def test_query_without_terms_returns_nothing(index):
     assert index.search("", top_k=5) == []
     assert index.search("क्या है? the of and", top_k=5) == []

@@ -81,6 +81,30 @@ class Pipeline(Protocol):
         ...
 
 
+# Settings that change the answers but not the index: recorded in every report, so two runs'
+# figures can be told apart (the ablation in bench/ changes exactly these).
+ANSWER_SETTINGS = {
+    "retrieval_mode",
+    "fusion",
+    "dense_weight",
+    "lexical_weight_by_coverage",
+    "rrf_k",
+    "retrieval_depth",
+    "dedup_threshold",
+    "rerank_sentence_weight",
+    "rerank_depth",
+    "passages_per_article",
+    "bm25_k1",
+    "bm25_b",
+    "evidence_lexical_weight",
+    "evidence_rank_weight",
+    "answer_passages",
+    "answer_sentences",
+    "min_evidence_score",
+    "answer_margin",
+}
+
+
 def index_settings(settings: Settings) -> dict[str, Any]:
     """The settings that change what the index stores; anything else leaves the index as it is."""
     return {
@@ -127,9 +151,7 @@ class KhabarPipeline:
             "index_name": self.index_name,
             "top_k": s.top_k,
             **index_settings(s),
-            "answer_sentences": s.answer_sentences,
-            "min_evidence_score": s.min_evidence_score,
-            "answer_margin": s.answer_margin,
+            **s.model_dump(include=ANSWER_SETTINGS),
         }
 
     def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:

@@ -1,0 +1,65 @@
+"""Reorder fused candidates by how well their best sentence matches the question.
+
+A chunk's vector averages several sentences; a question usually paraphrases one of them. On
+xquad-hi-dev the five paragraphs of one Wikipedia article all sit close to a question about it,
+and the passage holding the one matching sentence is the one to rank first. Both vectors were
+stored at ingestion, so reranking costs two Chroma reads and dot products, no model call.
+
+Why not a llama-index ``SentenceTransformerRerank``: that is a cross-encoder, a second model
+downloaded from a hub at run time (not available here), and it would re-read every candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from khabar.store import Stores
+from rag.evidence import SentenceEvidence, StoredSentence
+from rag.types import Passage
+
+
+class SentenceAwareReranker:
+    """score = (1 - w) · cos(question, chunk) + w · max cos(question, sentence of the chunk)."""
+
+    def __init__(self, stores: Stores, evidence: SentenceEvidence, sentence_weight: float):
+        self._chunks = stores.chunk_collection
+        self.evidence = evidence
+        self.sentence_weight = sentence_weight
+
+    def rerank(
+        self, query_embedding: list[float], passages: Sequence[Passage]
+    ) -> tuple[list[Passage], list[StoredSentence]]:
+        """The passages in their new order (ranks renumbered) and the sentences read for it.
+
+        The sentences are handed back so that evidence scoring does not read them twice.
+        """
+        if not passages or self.sentence_weight <= 0:
+            return list(passages), []
+        query = np.asarray(query_embedding, dtype=np.float32)
+        got = self._chunks.get(ids=[p.chunk_id for p in passages], include=["embeddings"])
+        chunk_cos = dict(
+            zip(got["ids"], (np.asarray(got["embeddings"], dtype=np.float32) @ query).tolist(), strict=True)
+        )
+        sentences = self.evidence.sentences(query_embedding, passages)
+        by_hash: dict[str, list[Passage]] = {}
+        for p in passages:
+            by_hash.setdefault(p.content_hash, []).append(p)
+        best: dict[str, float] = {}
+        for s in sentences:
+            # Every candidate that holds the sentence (overlapping chunks share sentences).
+            for p in by_hash.get(s.content_hash, []):
+                if s.start >= p.start and s.end <= p.end and s.similarity > best.get(p.chunk_id, -1.0):
+                    best[p.chunk_id] = s.similarity
+        w = self.sentence_weight
+        scored = []
+        for p in passages:
+            dense = chunk_cos.get(p.chunk_id, 0.0)
+            # A chunk without a quotable sentence (a table, a list of links) keeps its own cosine.
+            score = (1 - w) * dense + w * best.get(p.chunk_id, dense)
+            scored.append((score, p.rank, p))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        reranked = [replace(p, score=score, rank=i) for i, (score, _, p) in enumerate(scored, start=1)]
+        return reranked, sentences
