@@ -113,10 +113,10 @@ class Settings(BaseSettings):
     )
     answer_sentences: int = Field(2, ge=1, le=10, description="Most sentences quoted in an answer.")
     min_evidence_score: float = Field(
-        0.80,
+        0.815,
         description=(
-            "Cosine similarity of the best sentence below which Khabar declines to answer. "
-            "Chosen from data: see rag/answer.py."
+            "Evidence score of the best sentence (cosine to the question plus term-overlap and rank "
+            "support) below which Khabar declines to answer. Fitted on data: see bench/abstention.py."
         ),
     )
     answer_margin: float = Field(

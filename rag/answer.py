@@ -3,11 +3,14 @@
 This is the default backend and the fallback for any generated-answer backend added later;
 an answerer takes the question and scored evidence and returns an ``Answer``.
 
-Declining: the answer is withheld when the best sentence's cosine similarity to the question is
-below ``min_evidence_score``. The default is fitted on data, not picked by hand: see
+Declining: the answer is withheld when the best sentence's evidence score (cosine similarity to
+the question plus its term-overlap and passage-rank support, what the sentences are ranked by)
+is below ``min_evidence_score``. The default is fitted on data, not picked by hand: see
 ``bench/abstention.py``, which asks the development questions once over a collection that holds
-their gold article (answerable) and once over one that does not (unanswerable), and picks the
-threshold with the best F1 of declining.
+their gold article (answerable) and once with it taken out (unanswerable), plus off-topic
+questions, and picks the threshold with the best F1 of declining among those that decline at
+most 5 % of the answerable questions. (The score separated slightly better under that cap than
+the bare cosine: decline recall 0.35 vs 0.25 at 4 % vs 3 % wrongly declined.)
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ class ExtractiveAnswerer:
         self.margin = margin
 
     def select(self, evidence: list[Evidence]) -> list[Evidence]:
-        if not evidence or evidence[0].similarity < self.min_score:
+        if not evidence or evidence[0].score < self.min_score:
             return []
         floor = max(self.min_score, evidence[0].score - self.margin)
         chosen: list[Evidence] = []
@@ -76,13 +79,13 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, evidence: list[Evidence], passages: list[Passage]) -> Answer:
         chosen = self.select(evidence)
-        confidence = round(evidence[0].similarity, 4) if evidence else None
+        confidence = round(evidence[0].score, 4) if evidence else None
         if not chosen:
-            best = evidence[0].similarity if evidence else None
+            best = evidence[0].score if evidence else None
             reason = (
                 "no passages matched the question and filters"
                 if not passages
-                else f"best sentence similarity {best:.3f} is below the threshold {self.min_score:.3f}"
+                else f"best sentence's evidence score {best:.3f} is below the threshold {self.min_score:.3f}"
                 if best is not None
                 else "the retrieved passages hold no sentences"
             )

@@ -85,7 +85,7 @@ class Answer:
     declined: bool
     reason: str = ""
     passages: list[Passage] = field(default_factory=list)
-    # Cosine similarity of the best evidence sentence: what declining is decided on.
+    # Evidence score of the best sentence (rag.evidence): what declining is decided on.
     confidence: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
