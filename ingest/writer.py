@@ -166,12 +166,18 @@ def _described(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def unique_sentences(chunks: list[Chunk]) -> list[Sentence]:
-    """Each sentence of the article once, even where overlapping chunks share it."""
-    seen: dict[tuple[int, int], None] = {}
+    """Each sentence of the article once, in article order, even where overlapping chunks share it.
+
+    A piece lying inside a sentence already kept (a long sentence cut to fit a chunk, repeated
+    by the next chunk whole) is dropped. One sweep over the spans sorted by start, longest first,
+    so a book-length file costs n log n, not n².
+    """
+    spans = {(s.start, s.end): s for chunk in chunks for s in chunk.sentences}
     out: list[Sentence] = []
-    for chunk in chunks:
-        for s in chunk.sentences:
-            if (s.start, s.end) not in seen and not any(s.start >= a and s.end <= b for a, b in seen):
-                seen[(s.start, s.end)] = None
-                out.append(s)
+    reach = -1  # the furthest end of any sentence kept so far
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if end <= reach:
+            continue  # inside a kept sentence (it starts no earlier and ends no later)
+        out.append(spans[(start, end)])
+        reach = end
     return out

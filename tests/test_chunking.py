@@ -234,6 +234,20 @@ def test_unique_sentences_lists_each_sentence_once(count, corpus_article):
     assert fitting <= set(spans)  # every sentence that fits a chunk is there whole
 
 
+def test_unique_sentences_drop_pieces_inside_a_kept_sentence_whatever_their_order():
+    from ingest.chunking import Chunk, Sentence
+
+    whole = Sentence(0, 40, "x" * 40)
+    piece = Sentence(10, 20, "x" * 10)
+    other = Sentence(30, 60, "y" * 30)  # overlaps the whole sentence without lying inside it
+
+    def chunk(*sentences: Sentence) -> Chunk:
+        return Chunk("c", 0, sentences[0].start, sentences[-1].end, "", list(sentences))
+
+    for chunks in ([chunk(piece), chunk(whole, other)], [chunk(whole), chunk(piece, other)]):
+        assert [(s.start, s.end) for s in unique_sentences(chunks)] == [(0, 40), (30, 60)]
+
+
 def test_empty_text_has_no_chunks_and_bad_overlap_is_refused(count):
     assert Chunker(count, 64, 8).chunk(article("  \n ", "en")) == []
     with pytest.raises(ValueError, match="overlap"):
