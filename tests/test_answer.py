@@ -1,0 +1,63 @@
+"""The extractive answerer's choices, on hand-made evidence (no model, no store)."""
+
+from __future__ import annotations
+
+from rag.answer import DECLINE_TEXT, ExtractiveAnswerer
+from rag.types import Evidence, Passage
+
+
+def passage(article_id: str, rank: int, text: str) -> Passage:
+    return Passage(
+        chunk_id=f"{article_id}:0",
+        article_id=article_id,
+        content_hash=article_id,
+        title="",
+        source="",
+        url="",
+        published="",
+        language="en",
+        text=text,
+        start=100,
+        end=100 + len(text),
+        score=0.9,
+        rank=rank,
+    )
+
+
+def evidence(text: str, similarity: float, score: float, p: Passage) -> Evidence:
+    start = p.start + p.text.index(text)
+    return Evidence(text, start, start + len(text), similarity, score, p)
+
+
+A = passage("a", 1, "Kim met Putin at Vostochny. They spoke for four hours. Kim invited Putin.")
+B = passage("b", 2, "Kim invited Putin. The visit lasted six days.")
+
+
+def test_declines_on_the_best_sentences_evidence_score_not_its_cosine():
+    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.815, margin=0.01)
+    # Cosine under the threshold, but term overlap and rank lift the score over it: answered.
+    lifted = [evidence("Kim met Putin at Vostochny.", 0.79, 0.83, A)]
+    answer = answerer.answer("Where did Kim meet Putin?", lifted, [A])
+    assert not answer.declined and answer.confidence == 0.83
+    # Cosine over the threshold does not save a score under it.
+    weak = [evidence("Kim met Putin at Vostochny.", 0.82, 0.81, A)]
+    declined = answerer.answer("Where did Kim meet Putin?", weak, [A])
+    assert declined.declined and declined.text == DECLINE_TEXT and declined.citations == []
+    assert "0.810 is below the threshold 0.815" in declined.reason and declined.passages == [A]
+
+
+def test_quotes_a_second_sentence_only_within_the_margin_and_never_the_same_sentence_twice():
+    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.5, margin=0.01)
+    ranked = [
+        evidence("Kim invited Putin.", 0.86, 0.900, A),
+        evidence("Kim invited Putin.", 0.86, 0.895, B),  # the syndicated copy's same sentence
+        evidence("They spoke for four hours.", 0.85, 0.892, A),
+        evidence("The visit lasted six days.", 0.84, 0.880, B),  # outside the margin
+    ]
+    answer = answerer.answer("What did Kim do?", ranked, [A, B])
+    assert answer.text == "Kim invited Putin. [1] They spoke for four hours. [2]"
+    assert [(c.marker, c.article_id) for c in answer.citations] == [(1, "a"), (2, "a")]
+    first = answer.citations[0]
+    assert A.text[slice(*first.highlight)] == "Kim invited Putin."
+    one = ExtractiveAnswerer(max_sentences=1, min_score=0.5, margin=0.05).answer("q", ranked, [A, B])
+    assert len(one.citations) == 1
