@@ -7,9 +7,12 @@ same read serves the reranker (:mod:`rag.rerank`), which orders passages by thei
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -63,29 +66,79 @@ def owner(sentence: StoredSentence, passages: Sequence[Passage]) -> Passage | No
     )
 
 
+class ArticleSentences:
+    """The quotable sentences of one article content and their vectors, as stored at ingestion."""
+
+    def __init__(self, rows: list[tuple[str, int, int]], vectors: np.ndarray):
+        self.rows = rows  # (text, start, end)
+        self.vectors = vectors  # one row per sentence
+
+
 class SentenceEvidence:
-    def __init__(self, stores: Stores, lexical_weight: float = 0.0, rank_weight: float = 0.0):
+    """Scores the sentences of retrieved passages; reads them from Chroma once per article content.
+
+    The read is cached by content hash: a hash names exactly one text, so its sentences never
+    change (an edited article gets a new hash, and a deleted one is never retrieved again). The
+    same articles come back question after question (a conversation, an evaluation), and the
+    Chroma read with a metadata filter was the largest cost of a question after the embedding.
+    """
+
+    def __init__(
+        self,
+        stores: Stores,
+        lexical_weight: float = 0.0,
+        rank_weight: float = 0.0,
+        cache_articles: int = 4096,
+    ):
         self._collection = stores.sentence_collection
         self.lexical_weight = lexical_weight
         self.rank_weight = rank_weight
+        self._cache: OrderedDict[str, ArticleSentences] = OrderedDict()
+        self._cache_size = cache_articles
+        self._lock = threading.Lock()
+
+    def articles(self, hashes: Sequence[str]) -> dict[str, ArticleSentences]:
+        """The quotable sentences of each article content, from the cache or one Chroma read."""
+        with self._lock:
+            found = {h: self._cache[h] for h in hashes if h in self._cache}
+            for h in found:
+                self._cache.move_to_end(h)
+        missing = sorted(set(hashes) - set(found))
+        if missing:
+            got = self._collection.get(
+                where={"content_hash": {"$in": missing}}, include=["embeddings", "metadatas", "documents"]
+            )
+            grouped: dict[str, tuple[list[tuple[str, int, int]], list[Any]]] = {h: ([], []) for h in missing}
+            for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
+                # A stray ")" or a bare dateline is no answer, however close its vector.
+                if quotable(text) and str(meta["content_hash"]) in grouped:
+                    rows, vectors = grouped[str(meta["content_hash"])]
+                    rows.append((text, int(meta["start"]), int(meta["end"])))
+                    vectors.append(vector)
+            fetched = {
+                h: ArticleSentences(rows, np.asarray(vectors, dtype=np.float32).reshape(len(rows), -1))
+                for h, (rows, vectors) in grouped.items()
+            }
+            with self._lock:
+                self._cache.update(fetched)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            found.update(fetched)
+        return found
 
     def sentences(self, query_embedding: list[float], passages: Sequence[Passage]) -> list[StoredSentence]:
         """Every quotable sentence of the passages' articles, with its similarity to the question."""
-        hashes = sorted({p.content_hash for p in passages})
-        if not hashes:
-            return []
-        got = self._collection.get(
-            where={"content_hash": {"$in": hashes}}, include=["embeddings", "metadatas", "documents"]
-        )
-        if not got["ids"]:
-            return []
-        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(query_embedding, dtype=np.float32)
-        return [
-            StoredSentence(text, str(meta["content_hash"]), int(meta["start"]), int(meta["end"]), float(sim))
-            for text, meta, sim in zip(got["documents"], got["metadatas"], sims, strict=True)
-            # A stray ")" or a bare dateline is no answer, however close its vector.
-            if quotable(text)
-        ]
+        query = np.asarray(query_embedding, dtype=np.float32)
+        out: list[StoredSentence] = []
+        for content_hash, article in self.articles(sorted({p.content_hash for p in passages})).items():
+            if not article.rows:
+                continue
+            sims = (article.vectors @ query).tolist()
+            out.extend(
+                StoredSentence(text, content_hash, start, end, sim)
+                for (text, start, end), sim in zip(article.rows, sims, strict=True)
+            )
+        return out
 
     def score(
         self,

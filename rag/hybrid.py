@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Literal
 
 from rag.lexical import LexicalIndex, analyze, to_passages
@@ -52,7 +53,13 @@ def _ordered(first: dict[str, Passage], scores: dict[str, float]) -> list[Passag
     return [replace(first[cid], score=scores[cid], rank=i) for i, cid in enumerate(ranked, start=1)]
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+@lru_cache(maxsize=16384)
+def passage_terms(text: str) -> frozenset[str]:
+    """Analysed word set of a passage (cached: the same passages are compared question after question)."""
+    return frozenset(analyze(text))
+
+
+def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
@@ -64,9 +71,9 @@ def fold_duplicates(passages: list[Passage], threshold: float) -> list[Passage]:
     """
     if threshold >= 1.0:
         return passages
-    kept: list[tuple[Passage, set[str]]] = []
+    kept: list[tuple[Passage, frozenset[str]]] = []
     for p in passages:
-        terms = set(analyze(p.text))
+        terms = passage_terms(p.text)
         twin = next(
             (k for k, t in kept if k.article_id != p.article_id and jaccard(terms, t) >= threshold), None
         )

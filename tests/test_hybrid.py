@@ -181,3 +181,37 @@ def test_reranker_lifts_the_passage_holding_the_best_sentence():
     # Weight 0 keeps the fused order and reads nothing.
     kept, none = SentenceAwareReranker(stores, evidence, 0.0).rerank(query, [first, second])  # type: ignore[arg-type]
     assert [p.chunk_id for p in kept] == ["a:0", "a:1"] and none == []
+
+
+def test_sentences_are_read_once_per_article_content():
+    from types import SimpleNamespace
+
+    from rag.evidence import SentenceEvidence
+
+    reads: list[list[str]] = []
+
+    def get(where, **_):
+        hashes = where["content_hash"]["$in"]
+        reads.append(hashes)
+        rows = [(h, f"Sentence of article {h} with words.") for h in hashes]
+        return {
+            "ids": [f"{h}:s0" for h, _ in rows],
+            "documents": [t for _, t in rows],
+            "metadatas": [{"start": 0, "end": len(t), "content_hash": h} for h, t in rows],
+            "embeddings": [[1.0, 0.0] for _ in rows],
+        }
+
+    evidence = SentenceEvidence(
+        SimpleNamespace(sentence_collection=SimpleNamespace(get=get)), cache_articles=2
+    )
+    a, b, c = (passage(f"{h}:0", 1.0, 1, h, "x" * 60) for h in "abc")
+    for p in (a, b, c):
+        p.content_hash, p.start, p.end = p.article_id, 0, 60
+    assert len(evidence.sentences([1.0, 0.0], [a, b])) == 2
+    assert len(evidence.sentences([0.0, 1.0], [a, b])) == 2  # a new question, the same articles
+    assert reads == [["a", "b"]]
+    assert [s.similarity for s in evidence.sentences([0.0, 1.0], [a])] == [0.0]
+    evidence.sentences([1.0, 0.0], [c])  # over the cache size: the least recently used (b) goes
+    assert reads[-1] == ["c"]
+    evidence.sentences([1.0, 0.0], [a, b])
+    assert reads[-1] == ["b"]
