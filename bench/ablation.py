@@ -100,6 +100,14 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"Measured {meta['date']} at commit `{meta['commit'][:10]}`{' (dirty tree)' if meta['dirty'] else ''}"
         f" with `{meta['command']}`; top-k {meta['top_k']}. Latency is per question on a 2-core machine.",
         "",
+        "Every row answers with the default answer settings, including the decline threshold, which is",
+        "fitted to the evidence score of the last rows (cosine + term overlap + passage rank): rows",
+        "without sentence evidence compare the bare cosine with it and decline more, which lowers their",
+        "answer figures. Retrieval figures do not depend on it. Tried and not adopted: weighted fusion",
+        "with the rerank (equal hit@1; Hindi hit@5 +1 question, hit@10 -2), rerank weight 0.4 (English",
+        "hit@1 -1 point), rerank depth 30 (worse and slower), cross-script phonetic keys in BM25",
+        "(English-question BM25 hit@1 0.18 -> 0.37 alone, but the fused hit@1 fell).",
+        "",
     ]
     for scope, title in (
         ("all", "All questions"),
