@@ -58,7 +58,7 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
             "evidence_rank_weight": 0.02,
         },
     ),
-    ("+ syndicated-copy folding, 2 passages per article (= defaults)", {}),
+    ("+ syndicated-copy folding, 1 passage per article first (= defaults)", {}),
 ]
 
 COLUMNS = (

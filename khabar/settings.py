@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         20, ge=1, description="Fused candidates the reranker orders before the top-k are kept."
     )
     passages_per_article: int = Field(
-        2,
+        1,
         ge=0,
         description="Passages of one article in the top-k before other articles' passages (0 = no limit).",
     )
