@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from khabar.settings import Settings
     from rag.eval.data import load_articles, load_questions
-    from rag.eval.pipelines import KhabarPipeline, make_pipeline
+    from rag.eval.pipelines import ANSWER_SETTINGS, KhabarPipeline, make_pipeline
     from rag.eval.runner import Observer, run_pipeline
 
     questions = load_questions(XQUAD / "questions.jsonl")[: args.limit]
@@ -203,23 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "questions": len(questions),
         "articles": len(articles.articles),
         "top_k": args.top_k,
-        "defaults": Settings().model_dump(
-            mode="json",
-            include={
-                "retrieval_mode",
-                "fusion",
-                "dense_weight",
-                "rrf_k",
-                "retrieval_depth",
-                "dedup_threshold",
-                "evidence_lexical_weight",
-                "evidence_rank_weight",
-                "answer_passages",
-                "answer_sentences",
-                "min_evidence_score",
-                "answer_margin",
-            },
-        ),
+        "defaults": Settings().model_dump(mode="json", include=ANSWER_SETTINGS),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ablation.json").write_text(

@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from rag.answer import DECLINE_TEXT, ExtractiveAnswerer
 from rag.types import Evidence, Passage
+from tests.factories import make_passage
 
 
 def passage(article_id: str, rank: int, text: str) -> Passage:
-    return Passage(
-        chunk_id=f"{article_id}:0",
-        article_id=article_id,
-        content_hash=article_id,
-        title="",
-        source="",
-        url="",
-        published="",
-        language="en",
-        text=text,
-        start=100,
-        end=100 + len(text),
-        score=0.9,
-        rank=rank,
-    )
+    return make_passage(article_id, text, rank, chunk_id=f"{article_id}:0", start=100, end=100 + len(text))
 
 
 def evidence(text: str, similarity: float, score: float, p: Passage) -> Evidence:

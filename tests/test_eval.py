@@ -37,6 +37,7 @@ from rag.eval.pipelines import BuildInfo, eval_index_name
 from rag.eval.report import render_html, render_markdown, write_reports
 from rag.eval.runner import check_thresholds, parse_threshold, run_eval
 from rag.types import Answer, Citation, Passage
+from tests.factories import make_passage
 
 runner = CliRunner()
 
@@ -45,21 +46,7 @@ runner = CliRunner()
 
 
 def passage(article_id: str, text: str, rank: int, language: str = "en") -> Passage:
-    return Passage(
-        chunk_id=f"{article_id}:{rank}",
-        article_id=article_id,
-        content_hash=article_id,
-        title="",
-        source="",
-        url="",
-        published="",
-        language=language,
-        text=text,
-        start=0,
-        end=len(text),
-        score=0.9,
-        rank=rank,
-    )
+    return make_passage(article_id, text, rank, language=language)
 
 
 def citation(marker: int, p: Passage, sentence: str) -> Citation:

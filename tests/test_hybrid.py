@@ -8,23 +8,13 @@ from rag.evidence import term_overlap
 from rag.hybrid import HybridRetriever, fold_duplicates, jaccard, rrf_fuse, weighted_fuse
 from rag.lexical import analyze
 from rag.types import Passage
+from tests.factories import make_passage
 
 
 def passage(chunk_id: str, score: float, rank: int, article: str | None = None, text: str = "") -> Passage:
-    return Passage(
-        chunk_id=chunk_id,
-        article_id=article or chunk_id.split(":")[0],
-        content_hash="h",
-        title="",
-        source="",
-        url="",
-        published="",
-        language="en",
-        text=text or chunk_id,
-        start=0,
-        end=1,
-        score=score,
-        rank=rank,
+    article_id = article or chunk_id.split(":")[0]
+    return make_passage(
+        article_id, text or chunk_id, rank, chunk_id=chunk_id, content_hash="h", score=score, end=1
     )
 
 
