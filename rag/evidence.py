@@ -141,17 +141,12 @@ class SentenceEvidence:
         return out
 
     def score(
-        self,
-        query_embedding: list[float],
-        passages: list[Passage],
-        question: str = "",
-        sentences: Sequence[StoredSentence] | None = None,
+        self, query_embedding: list[float], passages: list[Passage], question: str = ""
     ) -> list[Evidence]:
-        """The passages' sentences, best first; ``sentences`` saves the read when already fetched."""
+        """The passages' sentences, best first."""
         if not passages:
             return []
-        if sentences is None:
-            sentences = self.sentences(query_embedding, passages)
+        sentences = self.sentences(query_embedding, passages)
         by_hash: dict[str, list[Passage]] = {}
         for p in passages:
             by_hash.setdefault(p.content_hash, []).append(p)

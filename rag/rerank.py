@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from khabar.store import Stores
-from rag.evidence import SentenceEvidence, StoredSentence
+from rag.evidence import SentenceEvidence
 from rag.types import Passage
 
 
@@ -29,15 +29,11 @@ class SentenceAwareReranker:
         self.evidence = evidence
         self.sentence_weight = sentence_weight
 
-    def rerank(
-        self, query_embedding: list[float], passages: Sequence[Passage]
-    ) -> tuple[list[Passage], list[StoredSentence]]:
-        """The passages in their new order (ranks renumbered) and the sentences read for it.
-
-        The sentences are handed back so that evidence scoring does not read them twice.
-        """
+    def rerank(self, query_embedding: list[float], passages: Sequence[Passage]) -> list[Passage]:
+        """The passages in their new order, ranks renumbered (the sentences read stay cached for
+        evidence scoring, see :class:`rag.evidence.SentenceEvidence`)."""
         if not passages or self.sentence_weight <= 0:
-            return list(passages), []
+            return list(passages)
         query = np.asarray(query_embedding, dtype=np.float32)
         got = self._chunks.get(ids=[p.chunk_id for p in passages], include=["embeddings"])
         chunk_cos = dict(
@@ -61,5 +57,4 @@ class SentenceAwareReranker:
             score = (1 - w) * dense + w * best.get(p.chunk_id, dense)
             scored.append((score, p.rank, p))
         scored.sort(key=lambda t: (-t[0], t[1]))
-        reranked = [replace(p, score=score, rank=i) for i, (score, _, p) in enumerate(scored, start=1)]
-        return reranked, sentences
+        return [replace(p, score=score, rank=i) for i, (score, _, p) in enumerate(scored, start=1)]

@@ -76,17 +76,11 @@ class QAService:
         # The reranker may lift a candidate from below the cut: it sees more passages than are kept.
         depth = max(self.settings.rerank_depth, top_k)
         candidates = self.retriever.retrieve(search_text, search_embedding, filters, depth)
-        reranked, sentences = self.reranker.rerank(search_embedding, candidates)
+        reranked = self.reranker.rerank(search_embedding, candidates)
         passages = spread_articles(reranked, self.settings.passages_per_article)[:top_k]
         t2 = time.perf_counter()
         # Answers quote the top passages only, so a deeper retrieval (eval's top-10) answers alike.
-        evidence = self.evidence.score(
-            query_embedding,
-            passages[: self.settings.answer_passages],
-            question,
-            # Read for the reranker already, scored against the same embedding unless a follow-up.
-            sentences if sentences and search_embedding is query_embedding else None,
-        )
+        evidence = self.evidence.score(query_embedding, passages[: self.settings.answer_passages], question)
         for piece in self.answerer.stream(question, evidence, passages):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()

@@ -163,14 +163,13 @@ def test_reranker_lifts_the_passage_holding_the_best_sentence():
     second.content_hash, second.start, second.end = "h", 50, 110
     query = [0.0, 1.0]
     evidence = SentenceEvidence(stores)  # type: ignore[arg-type]
-    reranked, sentences = SentenceAwareReranker(stores, evidence, 0.3).rerank(query, [first, second])  # type: ignore[arg-type]
+    reranked = SentenceAwareReranker(stores, evidence, 0.3).rerank(query, [first, second])  # type: ignore[arg-type]
     # a:0 = 0.7 * 0.436 + 0.3 * 0.527 = 0.463; a:1 = 0.7 * 0.6 + 0.3 * 0.98 = 0.714
     assert [p.chunk_id for p in reranked] == ["a:1", "a:0"] and [p.rank for p in reranked] == [1, 2]
     assert reranked[0].score == pytest.approx(0.7 * 0.6 + 0.3 * 0.98)
-    assert len(sentences) == 2  # handed on to evidence scoring, not read again
-    # Weight 0 keeps the fused order and reads nothing.
-    kept, none = SentenceAwareReranker(stores, evidence, 0.0).rerank(query, [first, second])  # type: ignore[arg-type]
-    assert [p.chunk_id for p in kept] == ["a:0", "a:1"] and none == []
+    # Weight 0 keeps the fused order.
+    kept = SentenceAwareReranker(stores, evidence, 0.0).rerank(query, [first, second])  # type: ignore[arg-type]
+    assert [p.chunk_id for p in kept] == ["a:0", "a:1"]
 
 
 def test_sentences_are_read_once_per_article_content():
