@@ -75,8 +75,14 @@ class Stores:
 def open_stores(settings: Settings, index_name: str | None = None) -> Stores:
     name = validate_index_name(index_name or settings.index_name)
     client = chroma_client(settings)
+    ef_search = settings.chroma_ef_search
+    chunks = client.get_or_create_collection(
+        name, configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}}
+    )
+    if (chunks.configuration.get("hnsw") or {}).get("ef_search") != ef_search:
+        chunks.modify(configuration={"hnsw": {"ef_search": ef_search}})  # mutable on existing collections
+    # Sentences are read by article (a metadata filter), never searched by vector.
     cosine: CreateCollectionConfiguration = {"hnsw": {"space": "cosine"}}
-    chunks = client.get_or_create_collection(name, configuration=cosine)
     sentences = client.get_or_create_collection(name + SENTENCE_SUFFIX, configuration=cosine)
     return Stores(
         name, ChromaVectorStore(chroma_collection=chunks), ChromaVectorStore(chroma_collection=sentences)
