@@ -54,16 +54,21 @@ class StoredSentence:
     similarity: float
 
 
-def owner(sentence: StoredSentence, passages: Sequence[Passage]) -> Passage | None:
-    """The best-ranked passage (of those given, in rank order) whose span contains the sentence."""
-    return next(
-        (
-            p
-            for p in passages
-            if p.content_hash == sentence.content_hash and sentence.start >= p.start and sentence.end <= p.end
-        ),
-        None,
-    )
+def holders(sentence: StoredSentence, by_content: dict[str, list[Passage]]) -> list[Passage]:
+    """The passages (in the order given) whose span holds the sentence; overlapping chunks share some."""
+    return [
+        p
+        for p in by_content.get(sentence.content_hash, [])
+        if p.start <= sentence.start and sentence.end <= p.end
+    ]
+
+
+def by_content(passages: Sequence[Passage]) -> dict[str, list[Passage]]:
+    """Passages grouped by article content, each group in the order given (rank order)."""
+    groups: dict[str, list[Passage]] = {}
+    for p in passages:
+        groups.setdefault(p.content_hash, []).append(p)
+    return groups
 
 
 class ArticleSentences:
@@ -147,16 +152,15 @@ class SentenceEvidence:
         if not passages:
             return []
         sentences = self.sentences(query_embedding, passages)
-        by_hash: dict[str, list[Passage]] = {}
-        for p in passages:
-            by_hash.setdefault(p.content_hash, []).append(p)
+        groups = by_content(passages)
         question_terms = set(analyze(question)) if self.lexical_weight else set()
         evidence: list[Evidence] = []
         for s in sentences:
             # A sentence counts for the best-ranked retrieved passage that contains it.
-            passage = owner(s, by_hash.get(s.content_hash, []))
-            if passage is None:
+            held_by = holders(s, groups)
+            if not held_by:
                 continue
+            passage = held_by[0]
             score = s.similarity + self.rank_weight / passage.rank
             if question_terms:
                 score += self.lexical_weight * term_overlap(question_terms, s.text)

@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from khabar.store import Stores
-from rag.evidence import SentenceEvidence
+from rag.evidence import SentenceEvidence, by_content, holders
 from rag.types import Passage
 
 
@@ -39,16 +39,11 @@ class SentenceAwareReranker:
         chunk_cos = dict(
             zip(got["ids"], (np.asarray(got["embeddings"], dtype=np.float32) @ query).tolist(), strict=True)
         )
-        sentences = self.evidence.sentences(query_embedding, passages)
-        by_hash: dict[str, list[Passage]] = {}
-        for p in passages:
-            by_hash.setdefault(p.content_hash, []).append(p)
+        groups = by_content(passages)
         best: dict[str, float] = {}
-        for s in sentences:
-            # Every candidate that holds the sentence (overlapping chunks share sentences).
-            for p in by_hash.get(s.content_hash, []):
-                if s.start >= p.start and s.end <= p.end and s.similarity > best.get(p.chunk_id, -1.0):
-                    best[p.chunk_id] = s.similarity
+        for s in self.evidence.sentences(query_embedding, passages):
+            for p in holders(s, groups):  # every candidate holding it counts
+                best[p.chunk_id] = max(s.similarity, best.get(p.chunk_id, -1.0))
         w = self.sentence_weight
         scored = []
         for p in passages:

@@ -84,6 +84,7 @@ class Pipeline(Protocol):
 # Settings that change the answers but not the index: recorded in every report, so two runs'
 # figures can be told apart (the ablation in bench/ changes exactly these).
 ANSWER_SETTINGS = {
+    "chroma_ef_search",
     "retrieval_mode",
     "fusion",
     "dense_weight",
