@@ -172,7 +172,13 @@ def main(argv: list[str] | None = None) -> int:
         stock = run_pipeline(make_pipeline("stock", base, args.top_k), questions, articles, Observer())
         rows.append({"name": "stock llama-index (anchor)", "settings": {}, "figures": figures(stock)})
     elif args.stock_report:
-        report = json.loads(args.stock_report.read_text(encoding="utf-8"))
+        try:
+            report = json.loads(args.stock_report.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            parser.error(
+                f"--stock-report {args.stock_report}: {err}. Write one with "
+                "`khabar eval ... --pipeline khabar --pipeline stock --out DIR` and pass DIR/report.json"
+            )
         if report["pipelines"].get("stock") is None:
             parser.error(f"{args.stock_report} holds no 'stock' pipeline")
         evaluated = report["inputs"]["questions"]["evaluated"]
