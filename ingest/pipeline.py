@@ -77,7 +77,7 @@ class Ingestor:
         self.settings = settings
         folder = index_dir(settings, index_name)
         self.stores = open_stores(settings, index_name)
-        self.lexical = LexicalIndex(folder, k1=settings.bm25_k1, b=settings.bm25_b)
+        self.lexical = LexicalIndex.from_settings(folder, settings)
         self.writer = ChromaWriter(self.stores, self.lexical)
         self.manifest = Manifest(folder / "manifest.sqlite")
         self.embed_model = get_embed_model(settings)

@@ -100,6 +100,14 @@ class Settings(BaseSettings):
             "passage's own cosine gets the rest (0 = keep the fused order)."
         ),
     )
+    rerank_lexical_weight: float = Field(
+        0.1,
+        ge=0,
+        description=(
+            "Weight of BM25's support (score over the question's best BM25 score, times BM25's share of "
+            "the fusion) in a passage's reranked score."
+        ),
+    )
     rerank_depth: int = Field(
         20, ge=1, description="Fused candidates the reranker orders before the top-k are kept."
     )
@@ -110,6 +118,13 @@ class Settings(BaseSettings):
     )
     bm25_k1: float = Field(1.5, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
+    bm25_stemming: bool = Field(
+        True,
+        description=(
+            "Stem BM25 terms (Snowball Hindi / English), so 'टेपों' finds 'टेप' and 'protests' 'protest'. "
+            "Changing it re-analyses the stored terms on the next start."
+        ),
+    )
     evidence_lexical_weight: float = Field(
         0.1, ge=0, description="Weight of question-term overlap (names, numbers) in a sentence's score."
     )

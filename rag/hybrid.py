@@ -53,6 +53,19 @@ def _ordered(first: dict[str, Passage], scores: dict[str, float]) -> list[Passag
     return [replace(first[cid], score=scores[cid], rank=i) for i, cid in enumerate(ranked, start=1)]
 
 
+def lexical_support(ranking: Sequence[Passage], weight: float) -> dict[str, float]:
+    """BM25 score relative to the question's best BM25 hit, times BM25's share of the fusion.
+
+    Kept on each fused passage so the reranker can still weigh it: rank fusion only decides which
+    candidates reach the reranker, and a reranker of cosines alone would throw away BM25's word
+    matches, which is what finds a Hindi question's paragraph among its near-identical siblings.
+    """
+    best = max((p.score for p in ranking), default=0.0)
+    if best <= 0:
+        return {}
+    return {p.chunk_id: weight * p.score / best for p in ranking}
+
+
 @lru_cache(maxsize=16384)
 def passage_terms(text: str) -> frozenset[str]:
     """Analysed word set of a passage (cached: the same passages are compared question after question)."""
@@ -147,14 +160,19 @@ class HybridRetriever:
         if self.mode in ("hybrid", "dense"):
             rankings.append(self.dense.retrieve(question, query_embedding, filters, top_k=depth))
             weights.append(self.dense_weight if self.mode == "hybrid" else 1.0)
+        support: dict[str, float] = {}
         if self.mode in ("hybrid", "lexical") and self.lexical is not None:
-            rankings.append(to_passages(self.lexical.search(question, depth, filters)))
-            weights.append(self.lexical_weight(question) if self.mode == "hybrid" else 1.0)
+            lexical = to_passages(self.lexical.search(question, depth, filters))
+            weight = self.lexical_weight(question) if self.mode == "hybrid" else 1.0
+            rankings.append(lexical)
+            weights.append(weight)
+            support = lexical_support(lexical, weight)
         if len(rankings) == 1:
             fused = rankings[0]
         elif self.fusion == "rrf":
             fused = rrf_fuse(rankings, weights, self.rrf_k)
         else:
             fused = weighted_fuse(rankings, weights)
+        fused = [replace(p, lexical=support.get(p.chunk_id, 0.0)) for p in fused]
         # Fold duplicates over a margin of extra candidates, so folding does not shrink top_k.
         return fold_duplicates(fused[: top_k * 2], self.dedup_threshold)[:top_k]

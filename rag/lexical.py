@@ -10,7 +10,8 @@ virama, nukta, anusvara), so that pattern turns "प्रतिबंध" into 
 "विदेश" or "हिंदी" into nothing at all (every piece is a single letter, below the two-character
 minimum). What survives is fragments shared by unrelated words, so Hindi BM25 degrades badly.
 :func:`analyze` reuses :func:`rag.text.word_tokens` (the tokeniser the metrics use too) and removes
-Hindi and English stop words.
+Hindi and English stop words, and
+stems what is left (:func:`stem_term`).
 
 Storage: one SQLite file (stdlib ``sqlite3``) in the index's side folder holds, per chunk, its
 content hash, analysed tokens, metadata and text. SQLite makes an article's replacement a single
@@ -29,16 +30,21 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bm25s
 import numpy as np
+import snowballstemmer
 
 from rag.filters import matches
 from rag.stopwords import STOPWORDS
 from rag.text import word_tokens
 from rag.types import Passage, SearchFilters
+
+if TYPE_CHECKING:
+    from khabar.settings import Settings
 
 __all__ = ["LexicalIndex", "LexicalResult", "analyze", "analyzer_fingerprint", "to_passages"]
 
@@ -47,24 +53,57 @@ LexicalResult = tuple[str, float, dict[str, Any], str]
 
 DB_FILE = "lexical.sqlite"
 # Bump when analyze() changes in a way the stop-word lists do not capture.
-_ANALYZER_VERSION = "1"
+_ANALYZER_VERSION = "2"
+
+# Snowball's light stemmers, chosen per word by script (an article mixes Hindi words and Latin
+# names). Snowball's objects keep per-call state, so calls are serialised; the cache in front of
+# them makes that rare (news reuses a small vocabulary).
+_STEMMERS = {"deva": snowballstemmer.stemmer("hindi"), "latn": snowballstemmer.stemmer("english")}
+_STEM_LOCK = threading.Lock()
 
 
-def analyze(text: str) -> list[str]:
-    """Index/query terms of ``text``: :func:`word_tokens` minus Hindi and English stop words.
+@lru_cache(maxsize=262144)
+def stem_term(term: str) -> str:
+    """The stem of one analysed word: Hindi words by Snowball's Hindi stemmer (Ramanathan and
+    Rao's light suffix stripper), Latin-script words by Porter2; numbers and other scripts as
+    they are.
 
-    Devanagari words stay whole (marks are part of the word), case and Unicode spelling are folded,
-    numbers and Latin names ("kim", "2023") are kept. No stemming: Hindi inflection is mostly
-    separate postpositions (already stop words), and a wrong stem costs more than a missed one.
+    Why stem: a question and the passage that answers it often inflect the same noun differently
+    ("टेपों" / "टेप", "प्रदर्शनों" / "प्रदर्शन", "कंपनियों" / "कंपनी"). On xquad-hi-dev, BM25 alone
+    found the gold paragraph in the top 5 for 94.8 % of Hindi questions without stemming and
+    96.9 % with it (``bench/bm25_only.py``, ``bench/results/ablation.md``).
     """
-    return [token for token in word_tokens(text) if token not in STOPWORDS]
+    if term.isascii():
+        if not term.isalpha():
+            return term  # "2023", "covid19": numbers are matched exactly
+        script = "latn"
+    elif any("\u0900" <= ch <= "\u097f" for ch in term):
+        script = "deva"
+    else:
+        return term
+    with _STEM_LOCK:
+        stemmed = _STEMMERS[script].stemWord(term)
+    return stemmed or term
 
 
-def analyzer_fingerprint(index_titles: bool) -> str:
+def analyze(text: str, stem: bool = True) -> list[str]:
+    """Index/query terms of ``text``: :func:`word_tokens` minus Hindi and English stop words,
+    stemmed (:func:`stem_term`) unless ``stem`` is false.
+
+    Devanagari words stay whole before stemming (marks are part of the word), case and Unicode
+    spelling are folded, numbers and Latin names ("kim", "2023") are kept. Stop words are removed
+    in their surface form, before stemming.
+    """
+    terms = [token for token in word_tokens(text) if token not in STOPWORDS]
+    return [stem_term(t) for t in terms] if stem else terms
+
+
+def analyzer_fingerprint(index_titles: bool, stem: bool = True) -> str:
     """Identifies what produced the stored tokens, so a changed analyzer re-analyses old rows."""
     h = hashlib.sha256(_ANALYZER_VERSION.encode())
     h.update("\n".join(sorted(STOPWORDS)).encode())
     h.update(b"titles" if index_titles else b"no-titles")
+    h.update(b"stemmed" if stem else b"unstemmed")
     return h.hexdigest()[:16]
 
 
@@ -89,16 +128,20 @@ class LexicalIndex:
     normalisation). With ``index_titles`` a chunk's terms include its article's title (from the
     metadata) unless the chunk text already contains it, mirroring what the dense side embeds
     (``ingest.writer.chunk_embedding_text``); the stored text stays the chunk alone, so spans hold.
+    ``stem`` false indexes surface forms (what the ablation compares stemming against).
 
     Safe to share between threads (one lock around the connection and the in-memory index).
     """
 
-    def __init__(self, folder: Path, k1: float = 1.5, b: float = 0.75, index_titles: bool = True):
+    def __init__(
+        self, folder: Path, k1: float = 1.5, b: float = 0.75, index_titles: bool = True, stem: bool = True
+    ):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.k1 = k1
         self.b = b
         self.index_titles = index_titles
+        self.stem = stem
         self._lock = threading.RLock()
         # Autocommit mode: transactions are opened explicitly in _write/_read.
         self._conn = sqlite3.connect(
@@ -113,6 +156,11 @@ class LexicalIndex:
         self._chunk_ids: list[str] = []
         self._metadata: list[dict[str, Any]] = []
         self._reanalyse_if_stale()
+
+    @classmethod
+    def from_settings(cls, folder: Path, settings: Settings) -> LexicalIndex:
+        """The index as configured (BM25 parameters, stemming): ingestion and answering must agree."""
+        return cls(folder, k1=settings.bm25_k1, b=settings.bm25_b, stem=settings.bm25_stemming)
 
     # --- writing --------------------------------------------------------------------------
 
@@ -157,7 +205,7 @@ class LexicalIndex:
         BM25 can only speak for the terms it knows: an English question over Hindi articles keeps
         just its names and numbers, and a ranking built on those few words should weigh less.
         """
-        terms = analyze(query)
+        terms = analyze(query, self.stem)
         if not terms:
             return 0.0
         with self._read() as conn:
@@ -176,7 +224,7 @@ class LexicalIndex:
         and would only add noise to a fused ranking. A query with no terms left after analysis
         returns ``[]``.
         """
-        terms = analyze(query)
+        terms = analyze(query, self.stem)
         if not terms or top_k <= 0:
             return []
         with self._read() as conn:
@@ -218,8 +266,8 @@ class LexicalIndex:
     def _terms(self, text: str, metadata: dict[str, Any]) -> list[str]:
         title = str(metadata.get("title") or "") if self.index_titles else ""
         if title and title not in text:
-            return analyze(title) + analyze(text)
-        return analyze(text)
+            return analyze(title, self.stem) + analyze(text, self.stem)
+        return analyze(text, self.stem)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -278,7 +326,7 @@ class LexicalIndex:
     def _reanalyse_if_stale(self) -> None:
         """Re-derive stored tokens from stored text when the analyzer (stop words, title rule)
         changed since they were written: the index must not mix two analyzers."""
-        fingerprint = analyzer_fingerprint(self.index_titles)
+        fingerprint = analyzer_fingerprint(self.index_titles, self.stem)
         with self._lock:
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'analyzer'").fetchone()
             if row is not None and row[0] == fingerprint:

@@ -23,7 +23,7 @@ class QAService:
         self.settings = settings
         self.stores = open_stores(settings, index_name)
         self.embed_model = get_embed_model(settings)
-        self.lexical = LexicalIndex(index_dir(settings, index_name), k1=settings.bm25_k1, b=settings.bm25_b)
+        self.lexical = LexicalIndex.from_settings(index_dir(settings, index_name), settings)
         self.retriever = HybridRetriever(
             DenseRetriever(self.stores, self.embed_model, settings.top_k),
             self.lexical,
@@ -40,7 +40,9 @@ class QAService:
         self.evidence = SentenceEvidence(
             self.stores, settings.evidence_lexical_weight, settings.evidence_rank_weight
         )
-        self.reranker = SentenceAwareReranker(self.stores, self.evidence, settings.rerank_sentence_weight)
+        self.reranker = SentenceAwareReranker(
+            self.stores, self.evidence, settings.rerank_sentence_weight, settings.rerank_lexical_weight
+        )
         self.answerer = ExtractiveAnswerer(
             settings.answer_sentences, settings.min_evidence_score, settings.answer_margin
         )

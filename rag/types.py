@@ -22,6 +22,9 @@ class Passage:
     end: int
     score: float  # cosine similarity to the question (dense) or fused score
     rank: int = 0
+    # BM25's support for this passage in [0, 1]: its BM25 score over the question's best BM25
+    # score, times BM25's share of the fusion for this question (0 when BM25 did not find it).
+    lexical: float = 0.0
     also_in: list[str] = field(default_factory=list)  # near-duplicate articles folded into this one
 
     @classmethod

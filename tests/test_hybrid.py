@@ -170,6 +170,21 @@ def test_reranker_lifts_the_passage_holding_the_best_sentence():
     # Weight 0 keeps the fused order.
     kept = SentenceAwareReranker(stores, evidence, 0.0).rerank(query, [first, second])  # type: ignore[arg-type]
     assert [p.chunk_id for p in kept] == ["a:0", "a:1"]
+    # BM25's support counts too: the best BM25 hit (support 1) outweighs a 0.25 cosine lead at 0.3.
+    first.lexical = 1.0
+    reranker = SentenceAwareReranker(stores, evidence, 0.3, lexical_weight=0.3)  # type: ignore[arg-type]
+    with_words = reranker.rerank(query, [first, second])
+    assert [p.chunk_id for p in with_words] == ["a:0", "a:1"]
+    assert with_words[0].score == pytest.approx(0.7 * 0.436 + 0.3 * 0.527 + 0.3)
+    assert with_words[1].score == pytest.approx(0.7 * 0.6 + 0.3 * 0.98)
+
+
+def test_lexical_support_is_relative_to_the_best_bm25_hit_and_scaled_by_bm25s_share():
+    from rag.hybrid import lexical_support
+
+    ranking = [passage("a:0", 8.0, 1), passage("b:0", 2.0, 2)]
+    assert lexical_support(ranking, 0.5) == pytest.approx({"a:0": 0.5, "b:0": 0.125})
+    assert lexical_support([], 0.5) == {}
 
 
 def test_sentences_are_read_once_per_article_content():

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rag.lexical import DB_FILE, LexicalIndex, analyze, to_passages
+from rag.lexical import DB_FILE, LexicalIndex, analyze, stem_term, to_passages
 from rag.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
 from rag.text import word_tokens
 from rag.types import SearchFilters
@@ -26,8 +26,8 @@ def test_default_bm25_pattern_fragments_hindi_words_that_analyze_keeps_whole():
     # Python's \w excludes Devanagari combining marks, so the default pattern loses these words.
     assert re.findall(DEFAULT_BM25_PATTERN, "प्रतिबंध") == ["रत"]
     assert re.findall(DEFAULT_BM25_PATTERN, "विदेश") == []
-    assert analyze("प्रतिबंध") == ["प्रतिबंध"]
-    assert analyze("विदेश") == ["विदेश"]
+    assert analyze("प्रतिबंध", stem=False) == ["प्रतिबंध"]
+    assert analyze("विदेश", stem=False) == ["विदेश"]
 
 
 def test_default_bm25s_tokenizer_behaves_like_the_pattern():
@@ -49,7 +49,34 @@ def test_default_bm25s_tokenizer_behaves_like_the_pattern():
     ],
 )
 def test_analyze_keeps_devanagari_words_with_marks_whole(word):
-    assert analyze(word) == [unicodedata.normalize("NFC", word)]
+    assert analyze(word, stem=False) == [unicodedata.normalize("NFC", word)]
+    # The stemmer strips suffixes only: what it keeps is the start of the whole word.
+    (stem,) = analyze(word)
+    assert unicodedata.normalize("NFC", word).startswith(stem) and len(stem) >= 2
+
+
+@pytest.mark.parametrize(
+    ("inflected", "plain"),
+    [
+        ("टेपों", "टेप"),  # oblique plural (seen on xquad-hi-dev: question "टेपों", passage "टेप")
+        ("प्रदर्शनों", "प्रदर्शन"),
+        ("लोगों", "लोग"),
+        ("ताकतों", "ताकत"),
+        ("किले", "किला"),
+        ("protests", "protest"),
+        ("restored", "restoring"),
+    ],
+)
+def test_inflected_forms_share_a_stem(inflected, plain):
+    assert analyze(inflected) == analyze(plain)
+    assert analyze(inflected, stem=False) != analyze(plain, stem=False)
+
+
+def test_stemming_leaves_numbers_and_other_scripts_alone():
+    assert stem_term("2023") == "2023"
+    assert stem_term("covid19") == "covid19"
+    assert stem_term("москва") == "москва"
+    assert stem_term("kim") == "kim"
 
 
 def test_analyze_folds_nukta_spellings_and_zero_width_joiners_together():
@@ -61,7 +88,9 @@ def test_analyze_folds_nukta_spellings_and_zero_width_joiners_together():
 
 def test_analyze_drops_hindi_and_english_stopwords_keeps_names_and_numbers():
     text = "किम जोंग ने 2023 में रूस का दौरा किया था और यह बात Kim told the press in Moscow."
-    assert analyze(text) == ["किम", "जोंग", "2023", "रूस", "दौरा", "बात", "kim", "told", "press", "moscow"]
+    expected = ["किम", "जोंग", "2023", "रूस", "दौरा", "बात", "kim", "told", "press", "moscow"]
+    assert analyze(text, stem=False) == expected
+    assert analyze(text) == [stem_term(t) for t in expected]
     # A question word, copula and postposition carry no evidence.
     assert analyze("पोलिश में सैक्सन गार्डन क्या है?") == ["पोलिश", "सैक्सन", "गार्डन"]
 
