@@ -136,10 +136,18 @@ class Settings(BaseSettings):
     )
     answer_sentences: int = Field(2, ge=1, le=10, description="Most sentences quoted in an answer.")
     min_evidence_score: float = Field(
-        0.815,
+        0.875,
         description=(
             "Evidence score of the best sentence (cosine to the question plus term-overlap and rank "
-            "support) below which Khabar declines to answer. Fitted on data: see bench/abstention.py."
+            "support) below which Khabar declines to answer a question in the sentence's language. "
+            "Fitted on data: see bench/abstention.py."
+        ),
+    )
+    min_evidence_score_cross_lingual: float = Field(
+        0.8,
+        description=(
+            "The decline threshold when the question's language differs from the best sentence's "
+            "(cross-lingual cosines run lower). Fitted on data: see bench/abstention.py."
         ),
     )
     answer_margin: float = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 
+from ingest.language import detect_language
 from khabar.settings import Settings
 from rag.answer import ExtractiveAnswerer
 from rag.evidence import SentenceEvidence
@@ -44,8 +45,12 @@ class QAService:
             self.stores, self.evidence, settings.rerank_sentence_weight, settings.rerank_lexical_weight
         )
         self.answerer = ExtractiveAnswerer(
-            settings.answer_sentences, settings.min_evidence_score, settings.answer_margin
+            settings.answer_sentences,
+            settings.min_evidence_score,
+            settings.answer_margin,
+            settings.min_evidence_score_cross_lingual,
         )
+        detect_language("warm-up")  # lingua loads its Latin-script models on first use (~0.7 s)
 
     def is_empty(self) -> bool:
         return self.stores.chunk_collection.count() == 0
@@ -83,7 +88,9 @@ class QAService:
         t2 = time.perf_counter()
         # Answers quote the top passages only, so a deeper retrieval (eval's top-10) answers alike.
         evidence = self.evidence.score(query_embedding, passages[: self.settings.answer_passages], question)
-        for piece in self.answerer.stream(question, evidence, passages):
+        # The decline threshold depends on whether question and evidence share a language.
+        question_language = detect_language(question)
+        for piece in self.answerer.stream(question, evidence, passages, question_language):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()
                 piece.timings_ms = {

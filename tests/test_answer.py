@@ -48,3 +48,19 @@ def test_quotes_a_second_sentence_only_within_the_margin_and_never_the_same_sent
     assert A.text[slice(*first.highlight)] == "Kim invited Putin."
     one = ExtractiveAnswerer(max_sentences=1, min_score=0.5, margin=0.05).answer("q", ranked, [A, B])
     assert len(one.citations) == 1
+
+
+def test_cross_lingual_questions_are_held_to_their_own_threshold():
+    hindi = make_passage("h", "किम ने पुतिन से मुलाकात की।", 1, chunk_id="h:0", language="hi")
+    best = [evidence("किम ने पुतिन से मुलाकात की।", 0.82, 0.83, hindi)]
+    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01, min_score_cross_lingual=0.8)
+    # An English question over Hindi text: 0.83 clears the cross-lingual 0.8.
+    assert not answerer.answer("Whom did Kim meet?", best, [hindi], question_language="en").declined
+    # The same score for a Hindi question falls short of the same-language 0.875.
+    same = answerer.answer("किम किससे मिले?", best, [hindi], question_language="hi")
+    assert same.declined and "below the threshold 0.875" in same.reason
+    # An undetected question language is held to the same-language threshold.
+    assert answerer.answer("Kim?", best, [hindi], question_language="").declined
+    # Without a cross-lingual threshold, one threshold serves both.
+    single = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01)
+    assert single.answer("Whom did Kim meet?", best, [hindi], question_language="en").declined

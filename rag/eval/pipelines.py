@@ -104,6 +104,7 @@ ANSWER_SETTINGS = {
     "answer_passages",
     "answer_sentences",
     "min_evidence_score",
+    "min_evidence_score_cross_lingual",
     "answer_margin",
 }
 
