@@ -226,6 +226,9 @@ def test_declined_answer_says_so_and_shows_the_passages_looked_at():
     assert md.startswith("**No answer.**") and "closest passages" in md
     html_out = sources_html(ans, "t1")
     assert "closest passages looked at" in html_out and "अमेरिकी विदेश विभाग" in html_out
+    # The score is not called a similarity: with the defaults it is a reranked blend, else RRF or BM25.
+    p = passage()
+    assert f"rank {p.rank} · score {p.score:.3g}" in html_out and "similarity" not in html_out
     assert "<mark" not in html_out
     empty = sources_html(Answer("q", "x", [], declined=True, passages=[]), "t1")
     assert "No passage matched" in empty

@@ -245,7 +245,10 @@ def passages_html(passages: Sequence[Passage], id_prefix: str, limit: int = 5) -
             markers=[],
             title=p.title or p.article_id,
             meta=_meta_line(p.source, p.published, p.language, p.url, p.article_id)
-            + f' · <span class="khabar-score">similarity {p.score:.2f}</span>',
+            # The score's kind depends on the retrieval settings (reranked cosine blend, RRF, BM25),
+            # so it is named for what it does: the order the passages were looked at in.
+            + f' · <span class="khabar-score" title="retrieval score: passages are ordered by it">'
+            f"rank {p.rank} · score {p.score:.3g}</span>",
             body=esc(p.text),
             language=p.language,
             card_id=f"{id_prefix}-passage-{i + 1}",
