@@ -87,8 +87,10 @@ def with_title(text: str, meta: dict[str, Any]) -> str:
 Ranker = Callable[[str], list[str]]  # question -> article ids, best first (chunk level, may repeat)
 
 
-def ours(docs: list[Document], folder: Path, index_titles: bool) -> tuple[Ranker, dict[str, float]]:
-    index = LexicalIndex(folder, index_titles=index_titles)
+def ours(
+    docs: list[Document], folder: Path, index_titles: bool, stem: bool = True
+) -> tuple[Ranker, dict[str, float]]:
+    index = LexicalIndex(folder, index_titles=index_titles, stem=stem)
     t0 = time.perf_counter()
     by_article: dict[str, list[Document]] = {}
     for doc in docs:
@@ -221,8 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"unit": args.unit, "articles": len(articles), "documents": len(docs)}
     systems: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, titles in (("ours", True), ("ours, no titles", False)):
-            rank, timing = ours(docs, Path(tmp) / name.replace(", ", "-").replace(" ", "-"), titles)
+        for name, titles, stem in (
+            ("ours", True, True),
+            ("ours, no stemming", True, False),
+            ("ours, no titles", False, True),
+        ):
+            rank, timing = ours(docs, Path(tmp) / name.replace(", ", "-").replace(" ", "-"), titles, stem)
             systems[name] = {"scores": evaluate(rank, questions), "timing": timing}
         for name, tokenize, titles in (
             ("bm25s default tokenizer", bm25s_default_tokenize, True),

@@ -219,3 +219,24 @@ def test_sentences_are_read_once_per_article_content():
     assert reads[-1] == ["c"]
     evidence.sentences([1.0, 0.0], [a, b])
     assert reads[-1] == ["b"]
+
+
+def test_fused_passages_carry_bm25_support_for_the_reranker(tmp_path):
+    from rag.lexical import LexicalIndex
+
+    meta = {"language": "hi", "source": "s", "published_day": 0, "start": 0, "end": 40}
+    with LexicalIndex(tmp_path / "lexical") as lexical:
+        lexical.add("a", [("a:0", "बहाल किए गए टेप रंगीन थे", {**meta, "article_id": "a", "content_hash": "a"})])
+        lexical.add("b", [("b:0", "टेप बाज़ार में बिके", {**meta, "article_id": "b", "content_hash": "b"})])
+        lexical.add("c", [("c:0", "चुनाव के नतीजे आए", {**meta, "article_id": "c", "content_hash": "c"})])
+
+        class Dense:
+            def retrieve(self, question, embedding, filters, top_k):
+                return [passage("c:0", 0.9, 1), passage("b:0", 0.8, 2), passage("a:0", 0.7, 3)]
+
+        retriever = HybridRetriever(Dense(), lexical, dense_weight=0.5, weight_by_coverage=False)  # type: ignore[arg-type]
+        # "टेपों" reaches "टेप" only through the stemmer.
+        fused = {p.chunk_id: p for p in retriever.retrieve("बहाल टेपों", [0.0], None, 3)}
+    assert fused["a:0"].lexical == pytest.approx(0.5)  # the best BM25 hit, times BM25's share 0.5
+    assert 0 < fused["b:0"].lexical < fused["a:0"].lexical
+    assert fused["c:0"].lexical == 0.0  # BM25 did not find it
