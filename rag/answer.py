@@ -89,15 +89,24 @@ class ExtractiveAnswerer:
         return self.min_score
 
     def select(self, evidence: list[Evidence], question_language: str = "") -> list[Evidence]:
+        """The sentences to quote, in the order given: the first whenever the best evidence score
+        clears the threshold, then others within ``margin`` of the best score.
+
+        The order is the evidence order, which a tie-break (:mod:`rag.alignment`) may have changed
+        among near-equal scores; the threshold and the margin read the best score, wherever it is.
+        """
         threshold = self.threshold(evidence, question_language)
-        if not evidence or evidence[0].score < threshold:
+        best = max((e.score for e in evidence), default=None)
+        if best is None or best < threshold:
             return []
-        floor = max(threshold, evidence[0].score - self.margin)
+        floor = max(threshold, best - self.margin)
         chosen: list[Evidence] = []
         seen_text: set[str] = set()
-        for ev in evidence:
-            if len(chosen) == self.max_sentences or ev.score < floor:
+        for i, ev in enumerate(evidence):
+            if len(chosen) == self.max_sentences:
                 break
+            if i > 0 and ev.score < floor:
+                continue
             key = " ".join(ev.text.split()).casefold()
             if key in seen_text:  # the same sentence in a syndicated copy adds nothing
                 continue
@@ -109,9 +118,9 @@ class ExtractiveAnswerer:
         self, question: str, evidence: list[Evidence], passages: list[Passage], question_language: str = ""
     ) -> Answer:
         chosen = self.select(evidence, question_language)
-        confidence = round(evidence[0].score, 4) if evidence else None
+        best = max((e.score for e in evidence), default=None)
+        confidence = round(best, 4) if best is not None else None
         if not chosen:
-            best = evidence[0].score if evidence else None
             threshold = self.threshold(evidence, question_language)
             reason = (
                 "no passages matched the question and filters"

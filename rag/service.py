@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 
 from ingest.language import detect_language
 from khabar.settings import Settings
+from rag.alignment import CrossLingualTieBreak, TokenAligner
 from rag.answer import ExtractiveAnswerer
 from rag.evidence import SentenceEvidence
 from rag.hybrid import HybridRetriever, spread_articles
@@ -14,6 +16,8 @@ from rag.lexical import LexicalIndex
 from rag.rerank import SentenceAwareReranker
 from rag.retriever import DenseRetriever
 from rag.types import Answer, SearchFilters
+
+logger = logging.getLogger(__name__)
 
 
 class QAService:
@@ -43,6 +47,12 @@ class QAService:
         )
         self.reranker = SentenceAwareReranker(
             self.stores, self.evidence, settings.rerank_sentence_weight, settings.rerank_lexical_weight
+        )
+        self.tie_break = CrossLingualTieBreak(
+            make_aligner(self.embed_model, settings),
+            settings.evidence_alignment_weight,
+            settings.evidence_alignment_margin,
+            settings.evidence_alignment_candidates,
         )
         self.answerer = ExtractiveAnswerer(
             settings.answer_sentences,
@@ -88,8 +98,9 @@ class QAService:
         t2 = time.perf_counter()
         # Answers quote the top passages only, so a deeper retrieval (eval's top-10) answers alike.
         evidence = self.evidence.score(query_embedding, passages[: self.settings.answer_passages], question)
-        # The decline threshold depends on whether question and evidence share a language.
+        # Cross-lingual questions get their near-ties settled word by word, and their own threshold.
         question_language = detect_language(question)
+        evidence = self.tie_break.reorder(question, question_language, evidence)
         for piece in self.answerer.stream(question, evidence, passages, question_language):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()
@@ -100,3 +111,22 @@ class QAService:
                     "total": round((t3 - t0) * 1000, 2),
                 }
             yield piece
+
+
+def make_aligner(embed_model: object, settings: Settings) -> TokenAligner | None:
+    """The word aligner over the embedding model, or None when it is off or the model has no
+    Hugging Face encoder to read token vectors from (then ties stay in evidence-score order)."""
+    if settings.evidence_alignment_weight <= 0:
+        return None
+    try:
+        return TokenAligner.from_embed_model(
+            embed_model,
+            settings.evidence_alignment_layer,
+            settings.embed_query_prefix,
+            settings.embed_passage_prefix,
+        )
+    except (AttributeError, TypeError, IndexError) as err:
+        logger.warning(
+            "word alignment is off: %s has no encoder layers to read (%s)", settings.embed_model, err
+        )
+        return None

@@ -1,0 +1,161 @@
+"""Word-by-word comparison of a question with near-tied sentences, for cross-lingual questions.
+
+One vector per sentence is often unsure across languages: for an English question over Hindi
+text the best few sentences' evidence scores are frequently within a hair of each other, and the
+one restating the question's topic wins over the one holding the answer. When that happens, the
+near-tied sentences are compared word by word instead: each question token's best-matching
+sentence token, averaged (ColBERT's "MaxSim"), over token vectors from a middle layer of the same
+encoder. Middle layers of multilingual encoders align words across languages best (SimAlign,
+Jalili Sabet et al. 2020, found layer 8 of XLM-R best; multilingual-e5-small is XLM-R shaped).
+
+Measured on xquad-hi-dev (English questions, Hindi paragraphs): top-sentence accuracy without
+declines 0.661 -> 0.692 when the top 3 sentences within 0.02 of the best are reordered by
+evidence score + 0.3 x MaxSim; Hindi questions gained nothing (their term overlap already matches
+words), so same-language questions are left alone. The tie-break ran on 137 of 289 English
+questions; it costs one forward pass of the question and of up to three sentences.
+
+Why hand-written: the step needs the hidden states of the embedding model already loaded (no
+second model may be downloaded here); libraries that score with token vectors (ColBERT, RAGatouille,
+SimAlign) load their own checkpoints from a hub.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rag.answer import is_cross_lingual
+from rag.types import Evidence
+
+
+def truncated_encoder(model: Any, layers: int) -> Any:
+    """A view of a Hugging Face BERT-style encoder that runs only its first ``layers`` layers.
+
+    The weights are shared, not copied; the original model is untouched (its module dicts are
+    copied before the layer list is replaced). Running 8 of 12 layers saves a third of the time.
+    """
+    import torch
+
+    encoder = copy.copy(model.encoder)
+    encoder._modules = dict(model.encoder._modules)
+    encoder.layer = torch.nn.ModuleList(list(model.encoder.layer)[:layers])
+    view = copy.copy(model)
+    view._modules = dict(model._modules)
+    view.encoder = encoder
+    return view
+
+
+class TokenAligner:
+    """MaxSim between a question and sentences, from token vectors at one encoder layer."""
+
+    def __init__(
+        self,
+        sentence_transformer: Any,
+        layer: int,
+        query_prefix: str,
+        passage_prefix: str,
+        max_tokens: int = 128,
+        cache_size: int = 2048,
+    ):
+        import torch
+
+        self._torch = torch
+        self.tokenizer = sentence_transformer.tokenizer
+        self.model = truncated_encoder(sentence_transformer[0].auto_model, layer)
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        self.max_tokens = max_tokens
+        # Sentences come back question after question (a conversation, an evaluation); their token
+        # vectors are kept (float16, ~30 KB a sentence).
+        self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_embed_model(
+        cls, embed_model: Any, layer: int, query_prefix: str, passage_prefix: str
+    ) -> TokenAligner:
+        """The aligner over the loaded llama-index ``HuggingFaceEmbedding``'s sentence-transformers model."""
+        return cls(embed_model._model, layer, query_prefix, passage_prefix)
+
+    def _prefix_length(self, prefix: str) -> int:
+        return (
+            len(self.tokenizer(prefix.strip(), add_special_tokens=False)["input_ids"])
+            if prefix.strip()
+            else 0
+        )
+
+    def token_vectors(self, texts: Sequence[str], prefix: str) -> list[np.ndarray]:
+        """Unit-length token vectors of each text, without special and prefix tokens."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if (prefix, t) not in self._cache]
+        if missing:
+            enc = self.tokenizer(
+                [prefix + t for t in missing],
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=self.max_tokens,
+            )
+            with self._torch.inference_mode():
+                hidden = self.model(**enc).last_hidden_state.float().numpy()
+            skip = 1 + self._prefix_length(prefix)  # <s> and the prefix
+            lengths = enc["attention_mask"].sum(dim=1).tolist()
+            with self._lock:
+                for text, h, n in zip(missing, hidden, lengths, strict=True):
+                    tokens = h[skip : int(n) - 1]  # up to, not including, </s>
+                    if len(tokens) == 0:
+                        tokens = h[:1]
+                    tokens = tokens / np.linalg.norm(tokens, axis=1, keepdims=True)
+                    self._cache[(prefix, text)] = tokens.astype(np.float16)
+                    while len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
+        with self._lock:
+            out = []
+            for t in texts:
+                self._cache.move_to_end((prefix, t))
+                out.append(self._cache[(prefix, t)].astype(np.float32))
+            return out
+
+    def maxsim(self, question: str, sentences: Sequence[str]) -> list[float]:
+        """For each sentence: the mean over question tokens of their best cosine to a sentence token."""
+        if not sentences:
+            return []
+        (q,) = self.token_vectors([question], self.query_prefix)
+        return [
+            float((q @ s.T).max(axis=1).mean()) for s in self.token_vectors(sentences, self.passage_prefix)
+        ]
+
+
+class CrossLingualTieBreak:
+    """Reorders near-tied best sentences of a cross-lingual question by word alignment.
+
+    Only the order changes: each ``Evidence.score`` stays what the decline threshold was fitted on.
+    """
+
+    def __init__(self, aligner: TokenAligner | None, weight: float, margin: float, candidates: int):
+        self.aligner = aligner
+        self.weight, self.margin, self.candidates = weight, margin, candidates
+
+    def tied(self, evidence: Sequence[Evidence]) -> list[Evidence]:
+        """The first ``candidates`` sentences scored within ``margin`` of the best (best included)."""
+        if not evidence:
+            return []
+        best = evidence[0].score
+        return [e for e in evidence[: self.candidates] if e.score >= best - self.margin]
+
+    def reorder(self, question: str, question_language: str, evidence: list[Evidence]) -> list[Evidence]:
+        if self.aligner is None or self.weight <= 0 or not evidence:
+            return evidence
+        if not is_cross_lingual(question_language, evidence[0].passage.language):
+            return evidence
+        tied = self.tied(evidence)
+        if len(tied) < 2:
+            return evidence
+        aligned = self.aligner.maxsim(question, [e.text for e in tied])
+        order = sorted(range(len(tied)), key=lambda i: -(tied[i].score + self.weight * aligned[i]))
+        return [tied[i] for i in order] + evidence[len(tied) :]

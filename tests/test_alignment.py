@@ -1,0 +1,88 @@
+"""The cross-lingual tie-break: which sentences it reorders (fake aligner), and the real model's
+word alignment (session model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.alignment import CrossLingualTieBreak, TokenAligner, truncated_encoder
+from rag.answer import ExtractiveAnswerer
+from rag.types import Evidence
+from tests.factories import make_passage
+
+HINDI = make_passage("h", "x" * 200, 1, chunk_id="h:0", language="hi", end=200)
+
+
+def ev(text: str, score: float) -> Evidence:
+    return Evidence(text, 0, len(text), score, score, HINDI)
+
+
+class FakeAligner:
+    """Aligns best with sentences that contain the word "answer"; records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def maxsim(self, question: str, sentences: list[str]) -> list[float]:
+        self.asked.append(list(sentences))
+        return [0.9 if "answer" in s else 0.4 for s in sentences]
+
+
+def test_near_tied_sentences_of_a_cross_lingual_question_are_reordered_by_alignment():
+    aligner = FakeAligner()
+    tie_break = CrossLingualTieBreak(aligner, weight=0.3, margin=0.02, candidates=3)  # type: ignore[arg-type]
+    evidence = [ev("topic", 0.90), ev("the answer", 0.885), ev("also tied", 0.881), ev("far answer", 0.80)]
+    out = tie_break.reorder("Whom did Kim meet?", "en", evidence)
+    assert [e.text for e in out] == ["the answer", "topic", "also tied", "far answer"]
+    assert aligner.asked == [["topic", "the answer", "also tied"]]  # only the tied top 3
+    assert [e.score for e in out][:2] == [0.885, 0.90]  # scores are kept, only the order changes
+
+
+def test_tie_break_leaves_same_language_untied_and_disabled_cases_alone():
+    aligner = FakeAligner()
+    tie_break = CrossLingualTieBreak(aligner, weight=0.3, margin=0.02, candidates=3)  # type: ignore[arg-type]
+    tied = [ev("topic", 0.90), ev("the answer", 0.89)]
+    assert tie_break.reorder("किम किससे मिले?", "hi", tied) == tied  # same language
+    assert tie_break.reorder("Kim?", "", tied) == tied  # language unknown
+    clear = [ev("topic", 0.90), ev("the answer", 0.85)]
+    assert tie_break.reorder("Whom did Kim meet?", "en", clear) == clear  # no tie
+    assert aligner.asked == []
+    off = CrossLingualTieBreak(None, weight=0.3, margin=0.02, candidates=3)
+    assert off.reorder("Whom did Kim meet?", "en", tied) == tied
+
+
+def test_answerer_reads_the_best_score_wherever_a_tie_break_put_it():
+    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01, min_score_cross_lingual=0.8)
+    reordered = [ev("the answer", 0.805), ev("topic", 0.81), ev("other", 0.79)]
+    answer = answerer.answer("Whom did Kim meet?", reordered, [HINDI], question_language="en")
+    assert not answer.declined and answer.confidence == 0.81
+    # The first in order is quoted first; the best is within the margin of itself, "other" is not.
+    assert [c.sentence for c in answer.citations] == ["the answer", "topic"]
+    weak = [ev("the answer", 0.78), ev("topic", 0.79)]
+    assert answerer.answer("Whom did Kim meet?", weak, [HINDI], question_language="en").declined
+
+
+def test_truncated_encoder_matches_the_full_models_hidden_state(embed_model):
+    import torch
+
+    model = embed_model._model[0].auto_model
+    view = truncated_encoder(model, 8)
+    assert len(view.encoder.layer) == 8 and len(model.encoder.layer) == 12  # the model is untouched
+    enc = embed_model._model.tokenizer(["query: When did the war end?"], return_tensors="pt")
+    with torch.no_grad():
+        full = model(**enc, output_hidden_states=True).hidden_states[8]
+        part = view(**enc).last_hidden_state
+    assert torch.allclose(full, part, atol=1e-5)
+
+
+def test_word_alignment_prefers_the_hindi_sentence_that_answers_the_english_question(embed_model):
+    aligner = TokenAligner.from_embed_model(embed_model, 8, "query: ", "passage: ")
+    question = "Until when did Warsaw's first stock exchange keep trading?"
+    answering = "वारसॉ का पहला स्टॉक एक्सचेंज 1817 में स्थापित हुआ और द्वितीय विश्व युद्ध तक इसमें व्यापार होता रहा।"
+    topical = "आज वारसॉ स्टॉक एक्सचेंज इस क्षेत्र का सबसे बड़ा बाज़ार है।"
+    unrelated = "मानसून की बारिश से किसानों को राहत मिली।"
+    scores = aligner.maxsim(question, [answering, topical, unrelated])
+    # Word by word, the sentence holding "first", "until"/"तक" and "trading"/"व्यापार" wins clearly.
+    assert scores[0] > scores[1] + 0.05 and scores[1] > scores[2]
+    assert scores[0] == pytest.approx(aligner.maxsim(question, [answering])[0])  # cached, same value
+    assert all(0 < s <= 1 for s in scores)
