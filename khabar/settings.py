@@ -131,21 +131,26 @@ class Settings(BaseSettings):
     evidence_rank_weight: float = Field(
         0.02, ge=0, description="Weight of the passage's retrieval rank (1/rank) in a sentence's score."
     )
-    evidence_alignment_weight: float = Field(
+    alignment_weight: float = Field(
         0.3,
         ge=0,
         description=(
-            "Cross-lingual questions: near-tied best sentences are reordered by evidence score plus this "
-            "times their word-by-word alignment with the question (token MaxSim; 0 = off)."
+            "Cross-lingual questions: near-tied best passages and sentences are reordered by their score "
+            "plus this times their word-by-word alignment with the question (token MaxSim; 0 = off)."
         ),
     )
-    evidence_alignment_margin: float = Field(
+    alignment_passage_margin: float = Field(
+        0.01, ge=0, description="Passages within this reranked score of the best count as tied."
+    )
+    alignment_sentence_margin: float = Field(
         0.02, ge=0, description="Sentences within this evidence score of the best count as tied."
     )
-    evidence_alignment_candidates: int = Field(
-        3, ge=2, description="Most tied sentences compared word by word (each costs part of a model pass)."
+    alignment_candidates: int = Field(
+        3,
+        ge=2,
+        description="Most tied passages (or sentences) compared word by word; each costs model time.",
     )
-    evidence_alignment_layer: int = Field(
+    alignment_layer: int = Field(
         8, ge=1, description="Encoder layer whose token vectors are aligned (middle layers align languages)."
     )
     answer_passages: int = Field(

@@ -1,18 +1,22 @@
-"""Word-by-word comparison of a question with near-tied sentences, for cross-lingual questions.
+"""Word-by-word comparison of a question with near-tied passages and sentences, for
+cross-lingual questions.
 
-One vector per sentence is often unsure across languages: for an English question over Hindi
-text the best few sentences' evidence scores are frequently within a hair of each other, and the
-one restating the question's topic wins over the one holding the answer. When that happens, the
-near-tied sentences are compared word by word instead: each question token's best-matching
-sentence token, averaged (ColBERT's "MaxSim"), over token vectors from a middle layer of the same
-encoder. Middle layers of multilingual encoders align words across languages best (SimAlign,
-Jalili Sabet et al. 2020, found layer 8 of XLM-R best; multilingual-e5-small is XLM-R shaped).
+One vector per text is often unsure across languages: for an English question over Hindi text
+the best few passages (sibling paragraphs of one story) and the best few sentences are frequently
+within a hair of each other, and the one restating the question's topic wins over the one holding
+the answer. BM25 settles such ties for a Hindi question; for an English one it has no words to
+match. So the near-tied candidates are compared word by word instead: each question token's
+best-matching token of the sentence, averaged (ColBERT's "MaxSim"), over token vectors from a
+middle layer of the same encoder. Middle layers of multilingual encoders align words across
+languages best (SimAlign, Jalili Sabet et al. 2020, found layer 8 of XLM-R best;
+multilingual-e5-small is XLM-R shaped).
 
-Measured on xquad-hi-dev (English questions, Hindi paragraphs): top-sentence accuracy without
-declines 0.661 -> 0.692 when the top 3 sentences within 0.02 of the best are reordered by
-evidence score + 0.3 x MaxSim; Hindi questions gained nothing (their term overlap already matches
-words), so same-language questions are left alone. The tie-break ran on 137 of 289 English
-questions; it costs one forward pass of the question and of up to three sentences.
+Measured with ``khabar eval`` on xquad-hi-dev (English questions, Hindi paragraphs), weight 0.3:
+passages within 0.01 of the best (top 3) reordered -> hit@1 0.882 -> 0.900; then sentences within
+0.02 of the best (top 3) -> top-sentence accuracy 0.647 -> 0.689. Hindi questions gained nothing
+offline (their term overlap already matches words), so same-language questions are left alone.
+Cost: one forward pass through 8 of 12 layers for the question and for each tied sentence not
+seen before (cached), only on questions with a tie (see ``bench/results/ablation.md``).
 
 Why hand-written: the step needs the hidden states of the embedding model already loaded (no
 second model may be downloaded here); libraries that score with token vectors (ColBERT, RAGatouille,
@@ -25,12 +29,14 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from rag.answer import is_cross_lingual
-from rag.types import Evidence
+from rag.evidence import SentenceEvidence, by_content, holders
+from rag.types import Evidence, Passage
 
 
 def truncated_encoder(model: Any, layers: int) -> Any:
@@ -132,30 +138,72 @@ class TokenAligner:
 
 
 class CrossLingualTieBreak:
-    """Reorders near-tied best sentences of a cross-lingual question by word alignment.
+    """Reorders the near-tied best passages, and then sentences, of a cross-lingual question by
+    word alignment.
 
-    Only the order changes: each ``Evidence.score`` stays what the decline threshold was fitted on.
+    Only the order changes: each passage's and sentence's score stays what the other steps and
+    the decline thresholds were fitted on. A passage is compared by its best-aligned sentence
+    among its ``SENTENCES_PER_PASSAGE`` closest to the question (by cosine).
     """
 
-    def __init__(self, aligner: TokenAligner | None, weight: float, margin: float, candidates: int):
-        self.aligner = aligner
-        self.weight, self.margin, self.candidates = weight, margin, candidates
+    SENTENCES_PER_PASSAGE = 2
 
-    def tied(self, evidence: Sequence[Evidence]) -> list[Evidence]:
-        """The first ``candidates`` sentences scored within ``margin`` of the best (best included)."""
-        if not evidence:
-            return []
-        best = evidence[0].score
-        return [e for e in evidence[: self.candidates] if e.score >= best - self.margin]
+    def __init__(
+        self,
+        aligner: TokenAligner | None,
+        evidence: SentenceEvidence | None,
+        weight: float,
+        passage_margin: float,
+        sentence_margin: float,
+        candidates: int,
+    ):
+        self.aligner, self.evidence = aligner, evidence
+        self.weight = weight
+        self.passage_margin, self.sentence_margin = passage_margin, sentence_margin
+        self.candidates = candidates
 
-    def reorder(self, question: str, question_language: str, evidence: list[Evidence]) -> list[Evidence]:
-        if self.aligner is None or self.weight <= 0 or not evidence:
+    def active(self, question_language: str, language: str) -> bool:
+        return self.aligner is not None and self.weight > 0 and is_cross_lingual(question_language, language)
+
+    def tied(self, scores: Sequence[float], margin: float) -> int:
+        """How many of the first ``candidates`` scores (best first) are within ``margin`` of the first."""
+        if not scores:
+            return 0
+        return sum(1 for s in scores[: self.candidates] if s >= scores[0] - margin)
+
+    def reorder_passages(
+        self, question: str, question_language: str, query_embedding: list[float], passages: list[Passage]
+    ) -> list[Passage]:
+        if not passages or self.evidence is None or not self.active(question_language, passages[0].language):
+            return passages
+        n = self.tied([p.score for p in passages], self.passage_margin)
+        if n < 2:
+            return passages
+        assert self.aligner is not None
+        tied = passages[:n]
+        groups = by_content(tied)
+        closest: dict[str, list[tuple[float, str]]] = {p.chunk_id: [] for p in tied}
+        for s in self.evidence.sentences(query_embedding, tied):
+            for p in holders(s, groups):
+                closest[p.chunk_id].append((s.similarity, s.text))
+        aligned: list[float] = []
+        for p in tied:
+            texts = [t for _, t in sorted(closest[p.chunk_id], reverse=True)[: self.SENTENCES_PER_PASSAGE]]
+            aligned.append(max(self.aligner.maxsim(question, texts), default=0.0))
+        order = sorted(range(n), key=lambda i: (-(tied[i].score + self.weight * aligned[i]), i))
+        ranked = [tied[i] for i in order] + passages[n:]
+        return [replace(p, rank=i) for i, p in enumerate(ranked, start=1)]
+
+    def reorder_sentences(
+        self, question: str, question_language: str, evidence: list[Evidence]
+    ) -> list[Evidence]:
+        if not evidence or not self.active(question_language, evidence[0].passage.language):
             return evidence
-        if not is_cross_lingual(question_language, evidence[0].passage.language):
+        n = self.tied([e.score for e in evidence], self.sentence_margin)
+        if n < 2:
             return evidence
-        tied = self.tied(evidence)
-        if len(tied) < 2:
-            return evidence
+        assert self.aligner is not None
+        tied = evidence[:n]
         aligned = self.aligner.maxsim(question, [e.text for e in tied])
-        order = sorted(range(len(tied)), key=lambda i: -(tied[i].score + self.weight * aligned[i]))
-        return [tied[i] for i in order] + evidence[len(tied) :]
+        order = sorted(range(n), key=lambda i: (-(tied[i].score + self.weight * aligned[i]), i))
+        return [tied[i] for i in order] + evidence[n:]

@@ -50,9 +50,11 @@ class QAService:
         )
         self.tie_break = CrossLingualTieBreak(
             make_aligner(self.embed_model, settings),
-            settings.evidence_alignment_weight,
-            settings.evidence_alignment_margin,
-            settings.evidence_alignment_candidates,
+            self.evidence,
+            settings.alignment_weight,
+            settings.alignment_passage_margin,
+            settings.alignment_sentence_margin,
+            settings.alignment_candidates,
         )
         self.answerer = ExtractiveAnswerer(
             settings.answer_sentences,
@@ -95,12 +97,13 @@ class QAService:
         candidates = self.retriever.retrieve(search_text, search_embedding, filters, depth)
         reranked = self.reranker.rerank(search_embedding, candidates)
         passages = spread_articles(reranked, self.settings.passages_per_article)[:top_k]
+        # Cross-lingual questions get near-ties settled word by word, and their own decline threshold.
+        question_language = detect_language(question)
+        passages = self.tie_break.reorder_passages(question, question_language, query_embedding, passages)
         t2 = time.perf_counter()
         # Answers quote the top passages only, so a deeper retrieval (eval's top-10) answers alike.
         evidence = self.evidence.score(query_embedding, passages[: self.settings.answer_passages], question)
-        # Cross-lingual questions get their near-ties settled word by word, and their own threshold.
-        question_language = detect_language(question)
-        evidence = self.tie_break.reorder(question, question_language, evidence)
+        evidence = self.tie_break.reorder_sentences(question, question_language, evidence)
         for piece in self.answerer.stream(question, evidence, passages, question_language):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()
@@ -116,12 +119,12 @@ class QAService:
 def make_aligner(embed_model: object, settings: Settings) -> TokenAligner | None:
     """The word aligner over the embedding model, or None when it is off or the model has no
     Hugging Face encoder to read token vectors from (then ties stay in evidence-score order)."""
-    if settings.evidence_alignment_weight <= 0:
+    if settings.alignment_weight <= 0:
         return None
     try:
         return TokenAligner.from_embed_model(
             embed_model,
-            settings.evidence_alignment_layer,
+            settings.alignment_layer,
             settings.embed_query_prefix,
             settings.embed_passage_prefix,
         )

@@ -17,6 +17,12 @@ def ev(text: str, score: float) -> Evidence:
     return Evidence(text, 0, len(text), score, score, HINDI)
 
 
+def tie_break_with(aligner, evidence=None) -> CrossLingualTieBreak:
+    return CrossLingualTieBreak(
+        aligner, evidence, weight=0.3, passage_margin=0.01, sentence_margin=0.02, candidates=3
+    )
+
+
 class FakeAligner:
     """Aligns best with sentences that contain the word "answer"; records what it was asked."""
 
@@ -30,9 +36,9 @@ class FakeAligner:
 
 def test_near_tied_sentences_of_a_cross_lingual_question_are_reordered_by_alignment():
     aligner = FakeAligner()
-    tie_break = CrossLingualTieBreak(aligner, weight=0.3, margin=0.02, candidates=3)  # type: ignore[arg-type]
+    tie_break = tie_break_with(aligner)
     evidence = [ev("topic", 0.90), ev("the answer", 0.885), ev("also tied", 0.881), ev("far answer", 0.80)]
-    out = tie_break.reorder("Whom did Kim meet?", "en", evidence)
+    out = tie_break.reorder_sentences("Whom did Kim meet?", "en", evidence)
     assert [e.text for e in out] == ["the answer", "topic", "also tied", "far answer"]
     assert aligner.asked == [["topic", "the answer", "also tied"]]  # only the tied top 3
     assert [e.score for e in out][:2] == [0.885, 0.90]  # scores are kept, only the order changes
@@ -40,15 +46,50 @@ def test_near_tied_sentences_of_a_cross_lingual_question_are_reordered_by_alignm
 
 def test_tie_break_leaves_same_language_untied_and_disabled_cases_alone():
     aligner = FakeAligner()
-    tie_break = CrossLingualTieBreak(aligner, weight=0.3, margin=0.02, candidates=3)  # type: ignore[arg-type]
+    tie_break = tie_break_with(aligner)
     tied = [ev("topic", 0.90), ev("the answer", 0.89)]
-    assert tie_break.reorder("किम किससे मिले?", "hi", tied) == tied  # same language
-    assert tie_break.reorder("Kim?", "", tied) == tied  # language unknown
+    assert tie_break.reorder_sentences("किम किससे मिले?", "hi", tied) == tied  # same language
+    assert tie_break.reorder_sentences("Kim?", "", tied) == tied  # language unknown
     clear = [ev("topic", 0.90), ev("the answer", 0.85)]
-    assert tie_break.reorder("Whom did Kim meet?", "en", clear) == clear  # no tie
+    assert tie_break.reorder_sentences("Whom did Kim meet?", "en", clear) == clear  # no tie
     assert aligner.asked == []
-    off = CrossLingualTieBreak(None, weight=0.3, margin=0.02, candidates=3)
-    assert off.reorder("Whom did Kim meet?", "en", tied) == tied
+    off = tie_break_with(None)
+    assert off.reorder_sentences("Whom did Kim meet?", "en", tied) == tied
+
+
+def test_near_tied_passages_are_reordered_by_their_best_aligned_close_sentence():
+    from rag.evidence import StoredSentence
+
+    def hindi(article: str, rank: int, score: float):
+        p = make_passage(article, "x" * 100, rank, chunk_id=f"{article}:0", language="hi", end=100)
+        p.score = score
+        return p
+
+    a, b, c, d = hindi("a", 1, 0.850), hindi("b", 2, 0.845), hindi("c", 3, 0.842), hindi("d", 4, 0.80)
+
+    class Sentences:
+        def sentences(self, query_embedding, passages):
+            rows = {
+                "a": [("a topic sentence", 0.84), ("a second topic", 0.83)],
+                "b": [("b topic", 0.84), ("b holds the answer", 0.82), ("b third, never compared", 0.81)],
+                "c": [("c topic", 0.83)],
+            }
+            return [
+                StoredSentence(text, p.content_hash, 0, 10, sim)
+                for p in passages
+                for text, sim in rows[p.article_id]
+            ]
+
+    aligner = FakeAligner()
+    tie_break = tie_break_with(aligner, Sentences())
+    out = tie_break.reorder_passages("Whom did Kim meet?", "en", [0.0], [a, b, c, d])
+    # b's second-closest sentence aligns best: 0.845 + 0.3 x 0.9 beats 0.850 + 0.3 x 0.4.
+    assert [p.article_id for p in out] == ["b", "a", "c", "d"] and [p.rank for p in out] == [1, 2, 3, 4]
+    assert ["b topic", "b holds the answer"] in aligner.asked  # the two closest sentences only
+    assert out[0].score == 0.845  # scores kept
+    # A same-language question, or a clear winner, is left as it is.
+    assert tie_break.reorder_passages("किम किससे मिले?", "hi", [0.0], [a, b, c, d]) == [a, b, c, d]
+    assert tie_break.reorder_passages("Whom did Kim meet?", "en", [0.0], [a, d]) == [a, d]
 
 
 def test_answerer_reads_the_best_score_wherever_a_tie_break_put_it():
