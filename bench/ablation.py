@@ -41,6 +41,7 @@ PLAIN = {
     "rerank_lexical_weight": 0.0,
     "evidence_lexical_weight": 0.0,
     "evidence_rank_weight": 0.0,
+    "alignment_weight": 0.0,
 }
 HYBRID = {**PLAIN, "retrieval_mode": "hybrid", "fusion": "rrf", "lexical_weight_by_coverage": True}
 STEPS: list[tuple[str, dict[str, Any]]] = [
@@ -66,7 +67,8 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
             "evidence_rank_weight": 0.02,
         },
     ),
-    ("+ syndicated-copy folding, 1 passage per article first (= defaults)", {}),
+    ("+ syndicated-copy folding, 1 passage per article first", {"alignment_weight": 0.0}),
+    ("+ cross-lingual word-alignment tie-breaks (= defaults)", {}),
 ]
 
 COLUMNS = (

@@ -166,7 +166,7 @@ class Settings(BaseSettings):
         ),
     )
     min_evidence_score_cross_lingual: float = Field(
-        0.8,
+        0.805,
         description=(
             "The decline threshold when the question's language differs from the best sentence's "
             "(cross-lingual cosines run lower). Fitted on data: see bench/abstention.py."

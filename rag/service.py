@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from ingest.language import detect_language
 from khabar.settings import Settings
@@ -15,9 +16,20 @@ from rag.hybrid import HybridRetriever, spread_articles
 from rag.lexical import LexicalIndex
 from rag.rerank import SentenceAwareReranker
 from rag.retriever import DenseRetriever
-from rag.types import Answer, SearchFilters
+from rag.types import Answer, Evidence, Passage, SearchFilters
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Search:
+    """What :meth:`QAService.search` found, with what the later steps need from the question."""
+
+    question: str  # whitespace-normalised
+    language: str  # detected ("" when unsure)
+    query_embedding: list[float]
+    passages: list[Passage]
+    embed_ms: float
 
 
 class QAService:
@@ -73,14 +85,11 @@ class QAService:
         assert isinstance(answer, Answer)
         return answer
 
-    def ask_stream(
+    def search(
         self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
-    ) -> Iterator[str | Answer]:
-        """Text deltas while the answerer writes, then the finished ``Answer`` (with timings).
-
-        A follow-up ("And what did Kim promise?") is retrieved together with the previous question,
-        so that the topic carries over; its sentences are still scored against the follow-up alone.
-        """
+    ) -> Search:
+        """The question's passages, best first: retrieval, rerank, one passage per article first,
+        then (cross-lingual questions) the word-alignment tie-break among the top few."""
         question = " ".join(question.split())
         if not question:
             raise ValueError("The question is empty.")
@@ -90,7 +99,7 @@ class QAService:
         if history:
             search_text = f"{history[-1]} {question}"
             search_embedding = self.embed_model.get_query_embedding(search_text)
-        t1 = time.perf_counter()
+        embed_ms = round((time.perf_counter() - t0) * 1000, 2)
         top_k = self.settings.top_k
         # The reranker may lift a candidate from below the cut: it sees more passages than are kept.
         depth = max(self.settings.rerank_depth, top_k)
@@ -98,18 +107,37 @@ class QAService:
         reranked = self.reranker.rerank(search_embedding, candidates)
         passages = spread_articles(reranked, self.settings.passages_per_article)[:top_k]
         # Cross-lingual questions get near-ties settled word by word, and their own decline threshold.
-        question_language = detect_language(question)
-        passages = self.tie_break.reorder_passages(question, question_language, query_embedding, passages)
+        language = detect_language(question)
+        passages = self.tie_break.reorder_passages(question, language, query_embedding, passages)
+        return Search(question, language, query_embedding, passages, embed_ms)
+
+    def evidence_for(self, found: Search, passages: Sequence[Passage]) -> list[Evidence]:
+        """The sentences the answerer chooses from, best first (``passages``: ``found.passages`` or
+        a subset of them; answers quote the first ``answer_passages`` only, so a deeper retrieval,
+        eval's top-10, answers alike)."""
+        evidence = self.evidence.score(
+            found.query_embedding, list(passages[: self.settings.answer_passages]), found.question
+        )
+        return self.tie_break.reorder_sentences(found.question, found.language, evidence)
+
+    def ask_stream(
+        self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
+    ) -> Iterator[str | Answer]:
+        """Text deltas while the answerer writes, then the finished ``Answer`` (with timings).
+
+        A follow-up ("And what did Kim promise?") is retrieved together with the previous question,
+        so that the topic carries over; its sentences are still scored against the follow-up alone.
+        """
+        t0 = time.perf_counter()
+        found = self.search(question, filters, history)
         t2 = time.perf_counter()
-        # Answers quote the top passages only, so a deeper retrieval (eval's top-10) answers alike.
-        evidence = self.evidence.score(query_embedding, passages[: self.settings.answer_passages], question)
-        evidence = self.tie_break.reorder_sentences(question, question_language, evidence)
-        for piece in self.answerer.stream(question, evidence, passages, question_language):
+        evidence = self.evidence_for(found, found.passages)
+        for piece in self.answerer.stream(found.question, evidence, found.passages, found.language):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()
                 piece.timings_ms = {
-                    "embed": round((t1 - t0) * 1000, 2),
-                    "retrieve": round((t2 - t1) * 1000, 2),
+                    "embed": found.embed_ms,
+                    "retrieve": round((t2 - t0) * 1000 - found.embed_ms, 2),
                     "answer": round((t3 - t2) * 1000, 2),
                     "total": round((t3 - t0) * 1000, 2),
                 }
