@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from rag.answer import is_cross_lingual
-from rag.evidence import SentenceEvidence, by_content, holders
+from rag.evidence import SentenceEvidence
 from rag.types import Evidence, Passage
 
 
@@ -181,15 +181,10 @@ class CrossLingualTieBreak:
             return passages
         assert self.aligner is not None
         tied = passages[:n]
-        groups = by_content(tied)
-        closest: dict[str, list[tuple[float, str]]] = {p.chunk_id: [] for p in tied}
-        for s in self.evidence.sentences(query_embedding, tied):
-            for p in holders(s, groups):
-                closest[p.chunk_id].append((s.similarity, s.text))
         aligned: list[float] = []
-        for p in tied:
-            texts = [t for _, t in sorted(closest[p.chunk_id], reverse=True)[: self.SENTENCES_PER_PASSAGE]]
-            aligned.append(max(self.aligner.maxsim(question, texts), default=0.0))
+        for sentences in self.evidence.by_passage(query_embedding, tied).values():
+            closest = sorted(sentences, key=lambda s: (-s.similarity, s.start))[: self.SENTENCES_PER_PASSAGE]
+            aligned.append(max(self.aligner.maxsim(question, [s.text for s in closest]), default=0.0))
         order = sorted(range(n), key=lambda i: (-(tied[i].score + self.weight * aligned[i]), i))
         ranked = [tied[i] for i in order] + passages[n:]
         return [replace(p, rank=i) for i, p in enumerate(ranked, start=1)]

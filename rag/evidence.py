@@ -145,6 +145,18 @@ class SentenceEvidence:
             )
         return out
 
+    def by_passage(
+        self, query_embedding: list[float], passages: Sequence[Passage]
+    ) -> dict[str, list[StoredSentence]]:
+        """Each passage's quotable sentences (by chunk id, in article order), with their similarity
+        to the question; a sentence in the overlap of two chunks belongs to both."""
+        groups = by_content(passages)
+        found: dict[str, list[StoredSentence]] = {p.chunk_id: [] for p in passages}
+        for s in self.sentences(query_embedding, passages):
+            for p in holders(s, groups):
+                found[p.chunk_id].append(s)
+        return found
+
     def score(
         self, query_embedding: list[float], passages: list[Passage], question: str = ""
     ) -> list[Evidence]:

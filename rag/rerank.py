@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from khabar.store import Stores
-from rag.evidence import SentenceEvidence, by_content, holders
+from rag.evidence import SentenceEvidence
 from rag.types import Passage
 
 
@@ -47,11 +47,11 @@ class SentenceAwareReranker:
         chunk_cos = dict(
             zip(got["ids"], (np.asarray(got["embeddings"], dtype=np.float32) @ query).tolist(), strict=True)
         )
-        groups = by_content(passages)
-        best: dict[str, float] = {}
-        for s in self.evidence.sentences(query_embedding, passages):
-            for p in holders(s, groups):  # every candidate holding it counts
-                best[p.chunk_id] = max(s.similarity, best.get(p.chunk_id, -1.0))
+        best = {
+            chunk_id: max(s.similarity for s in sentences)
+            for chunk_id, sentences in self.evidence.by_passage(query_embedding, passages).items()
+            if sentences
+        }
         w = self.sentence_weight
         scored = []
         for p in passages:

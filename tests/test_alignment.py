@@ -68,17 +68,19 @@ def test_near_tied_passages_are_reordered_by_their_best_aligned_close_sentence()
     a, b, c, d = hindi("a", 1, 0.850), hindi("b", 2, 0.845), hindi("c", 3, 0.842), hindi("d", 4, 0.80)
 
     class Sentences:
-        def sentences(self, query_embedding, passages):
+        def by_passage(self, query_embedding, passages):
             rows = {
                 "a": [("a topic sentence", 0.84), ("a second topic", 0.83)],
                 "b": [("b topic", 0.84), ("b holds the answer", 0.82), ("b third, never compared", 0.81)],
                 "c": [("c topic", 0.83)],
             }
-            return [
-                StoredSentence(text, p.content_hash, 0, 10, sim)
+            return {
+                p.chunk_id: [
+                    StoredSentence(text, p.content_hash, i, i + 1, sim)
+                    for i, (text, sim) in enumerate(rows[p.article_id])
+                ]
                 for p in passages
-                for text, sim in rows[p.article_id]
-            ]
+            }
 
     aligner = FakeAligner()
     tie_break = tie_break_with(aligner, Sentences())

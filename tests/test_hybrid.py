@@ -240,3 +240,28 @@ def test_fused_passages_carry_bm25_support_for_the_reranker(tmp_path):
     assert fused["a:0"].lexical == pytest.approx(0.5)  # the best BM25 hit, times BM25's share 0.5
     assert 0 < fused["b:0"].lexical < fused["a:0"].lexical
     assert fused["c:0"].lexical == 0.0  # BM25 did not find it
+
+
+def test_sentences_by_passage_include_overlap_sentences_in_both_chunks():
+    from types import SimpleNamespace
+
+    from rag.evidence import SentenceEvidence
+
+    rows = {
+        "documents": ["First sentence here.", "Overlap sentence here.", "Last sentence here."],
+        "metadatas": [
+            {"start": 0, "end": 20, "content_hash": "h"},
+            {"start": 21, "end": 43, "content_hash": "h"},
+            {"start": 44, "end": 63, "content_hash": "h"},
+        ],
+        "embeddings": [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]],
+        "ids": ["h:0", "h:21", "h:44"],
+    }
+    evidence = SentenceEvidence(SimpleNamespace(sentence_collection=SimpleNamespace(get=lambda **_: rows)))  # type: ignore[arg-type]
+    first, second = passage("a:0", 1.0, 1, "a"), passage("a:1", 0.9, 2, "a")
+    first.content_hash, first.start, first.end = "h", 0, 43
+    second.content_hash, second.start, second.end = "h", 21, 63
+    found = evidence.by_passage([0.0, 1.0], [first, second])
+    assert [s.text for s in found["a:0"]] == ["First sentence here.", "Overlap sentence here."]
+    assert [s.text for s in found["a:1"]] == ["Overlap sentence here.", "Last sentence here."]
+    assert found["a:1"][1].similarity == pytest.approx(1.0)
