@@ -28,15 +28,17 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from rag.answer import is_cross_lingual
 from rag.evidence import SentenceEvidence
 from rag.types import Evidence, Passage
+
+T = TypeVar("T", Passage, Evidence)
 
 
 def truncated_encoder(model: Any, layers: int) -> Any:
@@ -171,22 +173,37 @@ class CrossLingualTieBreak:
             return 0
         return sum(1 for s in scores[: self.candidates] if s >= scores[0] - margin)
 
+    def settle(self, items: list[T], margin: float, align: Callable[[list[T]], list[float]]) -> list[T]:
+        """``items`` (best first) with their near-tied head reordered by score + weight x alignment
+        (``align`` scores the head); the same list when nothing is tied."""
+        n = self.tied([x.score for x in items], margin)
+        if n < 2:
+            return items
+        head = items[:n]
+        aligned = align(head)
+        order = sorted(range(n), key=lambda i: (-(head[i].score + self.weight * aligned[i]), i))
+        return [head[i] for i in order] + items[n:]
+
     def reorder_passages(
         self, question: str, question_language: str, query_embedding: list[float], passages: list[Passage]
     ) -> list[Passage]:
         if not passages or self.evidence is None or not self.active(question_language, passages[0].language):
             return passages
-        n = self.tied([p.score for p in passages], self.passage_margin)
-        if n < 2:
+        evidence, aligner = self.evidence, self.aligner
+        assert aligner is not None
+
+        def align(head: list[Passage]) -> list[float]:
+            aligned = []
+            for sentences in evidence.by_passage(query_embedding, head).values():
+                closest = sorted(sentences, key=lambda s: (-s.similarity, s.start))[
+                    : self.SENTENCES_PER_PASSAGE
+                ]
+                aligned.append(max(aligner.maxsim(question, [s.text for s in closest]), default=0.0))
+            return aligned
+
+        ranked = self.settle(passages, self.passage_margin, align)
+        if ranked is passages:
             return passages
-        assert self.aligner is not None
-        tied = passages[:n]
-        aligned: list[float] = []
-        for sentences in self.evidence.by_passage(query_embedding, tied).values():
-            closest = sorted(sentences, key=lambda s: (-s.similarity, s.start))[: self.SENTENCES_PER_PASSAGE]
-            aligned.append(max(self.aligner.maxsim(question, [s.text for s in closest]), default=0.0))
-        order = sorted(range(n), key=lambda i: (-(tied[i].score + self.weight * aligned[i]), i))
-        ranked = [tied[i] for i in order] + passages[n:]
         return [replace(p, rank=i) for i, p in enumerate(ranked, start=1)]
 
     def reorder_sentences(
@@ -194,11 +211,8 @@ class CrossLingualTieBreak:
     ) -> list[Evidence]:
         if not evidence or not self.active(question_language, evidence[0].passage.language):
             return evidence
-        n = self.tied([e.score for e in evidence], self.sentence_margin)
-        if n < 2:
-            return evidence
-        assert self.aligner is not None
-        tied = evidence[:n]
-        aligned = self.aligner.maxsim(question, [e.text for e in tied])
-        order = sorted(range(n), key=lambda i: (-(tied[i].score + self.weight * aligned[i]), i))
-        return [tied[i] for i in order] + evidence[n:]
+        aligner = self.aligner
+        assert aligner is not None
+        return self.settle(
+            evidence, self.sentence_margin, lambda head: aligner.maxsim(question, [e.text for e in head])
+        )
