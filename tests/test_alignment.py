@@ -129,3 +129,16 @@ def test_word_alignment_prefers_the_hindi_sentence_that_answers_the_english_ques
     assert scores[0] > scores[1] + 0.05 and scores[1] > scores[2]
     assert scores[0] == pytest.approx(aligner.maxsim(question, [answering])[0])  # cached, same value
     assert all(0 < s <= 1 for s in scores)
+
+
+def test_alignment_is_off_when_disabled_or_when_the_model_has_no_encoder_layers(caplog):
+    from types import SimpleNamespace
+
+    from khabar.settings import Settings
+    from rag.service import make_aligner
+
+    no_layers = SimpleNamespace(_model=SimpleNamespace(tokenizer=None))  # not a transformer stack
+    assert make_aligner(no_layers, Settings(alignment_weight=0.0)) is None
+    with caplog.at_level("WARNING"):
+        assert make_aligner(no_layers, Settings()) is None
+    assert "word alignment is off" in caplog.text
