@@ -143,7 +143,13 @@ class Settings(BaseSettings):
         0.01, ge=0, description="Passages within this reranked score of the best count as tied."
     )
     alignment_sentence_margin: float = Field(
-        0.02, ge=0, description="Sentences within this evidence score of the best count as tied."
+        0.01,
+        ge=0,
+        description=(
+            "Sentences within this evidence score of the best count as tied (0.02 quoted the answering "
+            "sentence for 3 more of 289 English dev questions, but English p50 went from 1.5x to 1.7x "
+            "dense-only retrieval)."
+        ),
     )
     alignment_candidates: int = Field(
         3,
