@@ -147,8 +147,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Sentences within this evidence score of the best count as tied (0.02 quoted the answering "
-            "sentence for 3 more of 289 English dev questions, but English p50 went from 1.5x to 1.7x "
-            "dense-only retrieval)."
+            "sentence for 3 more of 289 English dev questions, but took English p50 from 1.30x to 1.47x "
+            "dense-only retrieval: bench/latency.py)."
         ),
     )
     alignment_candidates: int = Field(

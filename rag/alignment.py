@@ -14,11 +14,11 @@ multilingual-e5-small is XLM-R shaped).
 Measured with ``khabar eval`` on xquad-hi-dev (English questions, Hindi paragraphs), weight 0.3:
 passages within 0.01 of the best (top 3) reordered -> hit@1 0.882 -> 0.900; with sentences within
 0.01 of the best (top 3) reordered too, top-sentence accuracy 0.640 -> 0.675 (0.685 with a 0.02
-margin, which ties more often and made English questions' median latency 1.7x that of dense
-retrieval instead of 1.5x). Hindi questions gained nothing offline (their term overlap already
-matches words), so same-language questions are left alone. Cost: one forward pass through 8 of 12
-layers for the question and for each tied sentence not seen before (cached), only on questions
-with a tie (see ``bench/results/ablation.md``).
+margin, which ties more often and took English questions' median latency from 1.30x to 1.47x
+that of dense retrieval, ``bench/latency.py``). Hindi questions gained nothing offline (their
+term overlap already matches words), so same-language questions are left alone. Cost: one forward
+pass through 8 of 12 layers for the question and for each tied sentence not seen before (cached),
+only on questions with a tie (see ``bench/results/ablation.md``).
 
 Why hand-written: the step needs the hidden states of the embedding model already loaded (no
 second model may be downloaded here); libraries that score with token vectors (ColBERT, RAGatouille,
