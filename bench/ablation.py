@@ -108,7 +108,9 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"# Ablation on xquad-hi-dev ({meta['questions']} questions, {meta['articles']} articles)",
         "",
         f"Measured {meta['date']} at commit `{meta['commit'][:10]}`{' (dirty tree)' if meta['dirty'] else ''}"
-        f" with `{meta['command']}`; top-k {meta['top_k']}. Latency is per question on a 2-core machine.",
+        f" with `{meta['command']}`; top-k {meta['top_k']}. Latency is per question on a 2-core machine,",
+        "row after row: the machine's speed drifts between rows, so compare latencies with",
+        "`bench/latency.py` (both configurations asked back to back), not across this column.",
         "",
         "Every row answers with the default answer settings, including the decline thresholds (same",
         "language / cross-lingual), which are fitted to the evidence score of the last rows (cosine +",
