@@ -93,16 +93,19 @@ class TokenAligner:
         return cls(embed_model._model, layer, query_prefix, passage_prefix)
 
     def _prefix_length(self, prefix: str) -> int:
-        return (
-            len(self.tokenizer(prefix.strip(), add_special_tokens=False)["input_ids"])
-            if prefix.strip()
-            else 0
-        )
+        if not prefix.strip():
+            return 0
+        return len(self.tokenizer(prefix.strip(), add_special_tokens=False)["input_ids"])
 
     def token_vectors(self, texts: Sequence[str], prefix: str) -> list[np.ndarray]:
         """Unit-length token vectors of each text, without special and prefix tokens."""
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if (prefix, t) not in self._cache]
+            # The hits are taken now: another thread may evict them before this call returns.
+            found = {(prefix, t): self._cache[(prefix, t)] for t in texts if (prefix, t) in self._cache}
+            for key in found:
+                self._cache.move_to_end(key)
+        missing = [t for t in dict.fromkeys(texts) if (prefix, t) not in found]
+        fresh: dict[tuple[str, str], np.ndarray] = {}
         if missing:
             enc = self.tokenizer(
                 [prefix + t for t in missing],
@@ -115,21 +118,19 @@ class TokenAligner:
                 hidden = self.model(**enc).last_hidden_state.float().numpy()
             skip = 1 + self._prefix_length(prefix)  # <s> and the prefix
             lengths = enc["attention_mask"].sum(dim=1).tolist()
+            for text, h, n in zip(missing, hidden, lengths, strict=True):
+                tokens = h[skip : int(n) - 1]  # up to, not including, </s>
+                if len(tokens) == 0:
+                    tokens = h[:1]
+                tokens = tokens / np.linalg.norm(tokens, axis=1, keepdims=True)
+                fresh[(prefix, text)] = tokens.astype(np.float16)
+        if fresh:
             with self._lock:
-                for text, h, n in zip(missing, hidden, lengths, strict=True):
-                    tokens = h[skip : int(n) - 1]  # up to, not including, </s>
-                    if len(tokens) == 0:
-                        tokens = h[:1]
-                    tokens = tokens / np.linalg.norm(tokens, axis=1, keepdims=True)
-                    self._cache[(prefix, text)] = tokens.astype(np.float16)
-                    while len(self._cache) > self._cache_size:
-                        self._cache.popitem(last=False)
-        with self._lock:
-            out = []
-            for t in texts:
-                self._cache.move_to_end((prefix, t))
-                out.append(self._cache[(prefix, t)].astype(np.float32))
-            return out
+                self._cache.update(fresh)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        found.update(fresh)
+        return [found[(prefix, t)].astype(np.float32) for t in texts]
 
     def maxsim(self, question: str, sentences: Sequence[str]) -> list[float]:
         """For each sentence: the mean over question tokens of their best cosine to a sentence token."""

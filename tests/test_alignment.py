@@ -142,3 +142,14 @@ def test_alignment_is_off_when_disabled_or_when_the_model_has_no_encoder_layers(
     with caplog.at_level("WARNING"):
         assert make_aligner(no_layers, Settings()) is None
     assert "word alignment is off" in caplog.text
+
+
+def test_a_cache_smaller_than_one_call_still_returns_every_sentences_vectors(embed_model):
+    question = "Who won the election?"
+    sentences = ["चुनाव में भाजपा जीती।", "मानसून की बारिश हुई।", "क्रिकेट मैच रद्द हुआ।"]
+    roomy = TokenAligner.from_embed_model(embed_model, 8, "query: ", "passage: ")
+    tiny = TokenAligner(embed_model._model, 8, "query: ", "passage: ", cache_size=1)
+    expected = roomy.maxsim(question, sentences)
+    assert tiny.maxsim(question, sentences) == pytest.approx(expected, abs=1e-3)
+    assert tiny.maxsim(question, sentences) == pytest.approx(expected, abs=1e-3)  # after evictions
+    assert len(tiny._cache) == 1
