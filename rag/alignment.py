@@ -78,6 +78,8 @@ class TokenAligner:
         self.tokenizer = sentence_transformer.tokenizer
         self.model = truncated_encoder(sentence_transformer[0].auto_model, layer)
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        # Tokens to drop from the front of each encoded text: <s> and the prompt's own tokens.
+        self._skip = {prefix: 1 + self._prefix_length(prefix) for prefix in (query_prefix, passage_prefix)}
         self.max_tokens = max_tokens
         # Sentences come back question after question (a conversation, an evaluation); their token
         # vectors are kept (float16, ~30 KB a sentence).
@@ -116,7 +118,7 @@ class TokenAligner:
             )
             with self._torch.inference_mode():
                 hidden = self.model(**enc).last_hidden_state.float().numpy()
-            skip = 1 + self._prefix_length(prefix)  # <s> and the prefix
+            skip = self._skip[prefix]
             lengths = enc["attention_mask"].sum(dim=1).tolist()
             for text, h, n in zip(missing, hidden, lengths, strict=True):
                 tokens = h[skip : int(n) - 1]  # up to, not including, </s>
@@ -196,13 +198,15 @@ class CrossLingualTieBreak:
         assert aligner is not None
 
         def align(head: list[Passage]) -> list[float]:
-            aligned = []
-            for sentences in evidence.by_passage(query_embedding, head).values():
-                closest = sorted(sentences, key=lambda s: (-s.similarity, s.start))[
+            closest = [
+                [s.text for s in sorted(sentences, key=lambda s: (-s.similarity, s.start))][
                     : self.SENTENCES_PER_PASSAGE
                 ]
-                aligned.append(max(aligner.maxsim(question, [s.text for s in closest]), default=0.0))
-            return aligned
+                for sentences in evidence.by_passage(query_embedding, head).values()
+            ]
+            # One model pass for every passage's sentences, not one per passage.
+            scores = iter(aligner.maxsim(question, [text for texts in closest for text in texts]))
+            return [max((next(scores) for _ in texts), default=0.0) for texts in closest]
 
         ranked = self.settle(passages, self.passage_margin, align)
         if ranked is passages:
