@@ -66,7 +66,8 @@ class QAService:
             settings.alignment_weight,
             settings.alignment_passage_margin,
             settings.alignment_sentence_margin,
-            settings.alignment_candidates,
+            settings.alignment_passage_candidates,
+            settings.alignment_sentence_candidates,
         )
         self.answerer = ExtractiveAnswerer(
             settings.answer_sentences,
@@ -105,11 +106,12 @@ class QAService:
         depth = max(self.settings.rerank_depth, top_k)
         candidates = self.retriever.retrieve(search_text, search_embedding, filters, depth)
         reranked = self.reranker.rerank(search_embedding, candidates)
-        passages = spread_articles(reranked, self.settings.passages_per_article)[:top_k]
-        # Cross-lingual questions get near-ties settled word by word, and their own decline threshold.
+        spread = spread_articles(reranked, self.settings.passages_per_article)
+        # Cross-lingual questions get near-ties settled word by word (before the cut, so a tied
+        # passage just below it can move up), and their own decline threshold.
         language = detect_language(question)
-        passages = self.tie_break.reorder_passages(question, language, query_embedding, passages)
-        return Search(question, language, query_embedding, passages, embed_ms)
+        spread = self.tie_break.reorder_passages(question, language, query_embedding, spread)
+        return Search(question, language, query_embedding, spread[:top_k], embed_ms)
 
     def evidence_for(self, found: Search, passages: Sequence[Passage]) -> list[Evidence]:
         """The sentences the answerer chooses from, best first (``passages``: ``found.passages`` or
