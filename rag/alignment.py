@@ -101,18 +101,22 @@ class TokenAligner:
             return 0
         return len(self.tokenizer(prefix.strip(), add_special_tokens=False)["input_ids"])
 
-    def token_vectors(self, texts: Sequence[str], prefix: str) -> list[np.ndarray]:
-        """Unit-length token vectors of each text, without special and prefix tokens."""
+    def token_vectors(self, texts: Sequence[tuple[str, str]]) -> list[np.ndarray]:
+        """Unit-length token vectors of each (prefix, text), without special and prefix tokens.
+
+        Texts not in the cache go through the model in one batch, whatever their prefix: the
+        question's own pass cost 15 ms, batched with the tied sentences 4 ms.
+        """
         with self._lock:
             # The hits are taken now: another thread may evict them before this call returns.
-            found = {(prefix, t): self._cache[(prefix, t)] for t in texts if (prefix, t) in self._cache}
+            found = {key: self._cache[key] for key in texts if key in self._cache}
             for key in found:
                 self._cache.move_to_end(key)
-        missing = [t for t in dict.fromkeys(texts) if (prefix, t) not in found]
+        missing = [key for key in dict.fromkeys(texts) if key not in found]
         fresh: dict[tuple[str, str], np.ndarray] = {}
         if missing:
             enc = self.tokenizer(
-                [prefix + t for t in missing],
+                [prefix + text for prefix, text in missing],
                 return_tensors="pt",
                 padding=True,
                 truncation=True,
@@ -120,30 +124,29 @@ class TokenAligner:
             )
             with self._torch.inference_mode():
                 hidden = self.model(**enc).last_hidden_state.float().numpy()
-            skip = self._skip[prefix]
             lengths = enc["attention_mask"].sum(dim=1).tolist()
-            for text, h, n in zip(missing, hidden, lengths, strict=True):
-                tokens = h[skip : int(n) - 1]  # up to, not including, </s>
+            for key, h, n in zip(missing, hidden, lengths, strict=True):
+                tokens = h[self._skip[key[0]] : int(n) - 1]  # up to, not including, </s>
                 if len(tokens) == 0:
                     tokens = h[:1]
                 tokens = tokens / np.linalg.norm(tokens, axis=1, keepdims=True)
-                fresh[(prefix, text)] = tokens.astype(np.float16)
+                fresh[key] = tokens.astype(np.float16)
         if fresh:
             with self._lock:
                 self._cache.update(fresh)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         found.update(fresh)
-        return [found[(prefix, t)].astype(np.float32) for t in texts]
+        return [found[key].astype(np.float32) for key in texts]
 
     def maxsim(self, question: str, sentences: Sequence[str]) -> list[float]:
         """For each sentence: the mean over question tokens of their best cosine to a sentence token."""
         if not sentences:
             return []
-        (q,) = self.token_vectors([question], self.query_prefix)
-        return [
-            float((q @ s.T).max(axis=1).mean()) for s in self.token_vectors(sentences, self.passage_prefix)
-        ]
+        q, *rows = self.token_vectors(
+            [(self.query_prefix, question)] + [(self.passage_prefix, s) for s in sentences]
+        )
+        return [float((q @ s.T).max(axis=1).mean()) for s in rows]
 
 
 class CrossLingualTieBreak:
