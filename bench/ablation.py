@@ -68,7 +68,11 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("+ syndicated-copy folding, 1 passage per article first", {"alignment_weight": 0.0}),
-    ("+ cross-lingual word-alignment tie-breaks (= defaults)", {}),
+    (
+        "+ cross-lingual word-alignment tie-breaks, passages tied within 0.01 among the top 3",
+        {"alignment_passage_margin": 0.01, "alignment_passage_candidates": 3},
+    ),
+    ("+ passages tied within 0.02 among the first 8, before the top-k cut (= defaults)", {}),
 ]
 
 COLUMNS = (
