@@ -144,7 +144,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Passages within this reranked score of the best count as tied (0.01 -> 0.02 moved one more "
-            "English dev question's paragraph into the top 5; 0.03 two, at +15 % English p50)."
+            "English dev question's paragraph into the top 5; 0.03 two, but with 30 % more questions to "
+            "align and two fewer answering first sentences)."
         ),
     )
     alignment_sentence_margin: float = Field(
