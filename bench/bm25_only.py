@@ -1,9 +1,9 @@
 """BM25 alone on XQuAD-hi (+ BBC Hindi distractors): our analyzer against bm25s's default tokenizer.
 
-Why this exists: to show, on real data, what the Hindi-aware analyzer (:func:`rag.lexical.analyze`)
+Why this exists: to show, on real data, what the Hindi-aware analyzer (:func:`index.analysis.analyze`)
 buys over the tokenizer BM25 libraries use by default (scikit-learn's ``(?u)\\b\\w\\w+\\b`` plus
 English stop words, which loses Devanagari words), before BM25 is fused with dense retrieval.
-It also times the in-memory rebuild of :class:`rag.lexical.LexicalIndex` on ~10k chunks, since
+It also times the in-memory rebuild of :class:`index.lexical.LexicalIndex` on ~10k chunks, since
 the index is rebuilt on the first search after every change.
 
 Setup: the 60 XQuAD Hindi paragraphs plus the 344 BBC Hindi articles. With ``--unit article``
@@ -30,9 +30,10 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from index.analysis import analyze
+from index.lexical import LexicalIndex
+from index.text import word_tokens
 from rag.eval.metrics import gold_rank, hit_at_k, mean
-from rag.lexical import LexicalIndex, analyze
-from rag.text import word_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

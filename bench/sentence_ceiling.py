@@ -48,12 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             "--out DIR` first and pass DIR/report.json."
         )
     sys.path.insert(0, str(ROOT))
+    from index.analysis import analyze
     from khabar.settings import Settings
     from rag.eval.data import load_articles, load_questions
     from rag.eval.metrics import answer_contains
     from rag.eval.pipelines import KhabarPipeline
     from rag.evidence import term_overlap
-    from rag.lexical import analyze
     from rag.service import QAService
 
     settings = Settings(data_dir=args.data_dir, top_k=10)

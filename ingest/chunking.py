@@ -8,30 +8,12 @@ embedding model's own tokens is llama-index's ``SentenceSplitter`` with that seg
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import sentencex
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 
-from ingest.article import Article
-
-
-@dataclass(frozen=True)
-class Sentence:
-    start: int  # character offsets into Article.text
-    end: int
-    text: str
-
-
-@dataclass
-class Chunk:
-    id: str
-    index: int
-    start: int
-    end: int
-    text: str
-    sentences: list[Sentence] = field(default_factory=list)
+from index.records import Article, Chunk, Sentence
 
 
 def _segment_language(language: str) -> str:

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.article import Article, ReadError
+from index.records import Article
 from ingest.chunking import Chunker
+from ingest.errors import ReadError
 from ingest.manifest import Manifest
 from ingest.readers import iter_files, read_file
 from ingest.writer import ChromaWriter, article_metadata, chunk_embedding_text, unique_sentences
@@ -70,14 +71,16 @@ ProgressCallback = Callable[[Progress], None]
 
 class Ingestor:
     def __init__(self, settings: Settings, index_name: str | None = None):
+        from index.lexical import LexicalIndex
         from khabar.embedding import get_embed_model, token_counter
         from khabar.store import index_dir, open_stores
-        from rag.lexical import LexicalIndex
 
         self.settings = settings
         folder = index_dir(settings, index_name)
         self.stores = open_stores(settings, index_name)
-        self.lexical = LexicalIndex.from_settings(folder, settings)
+        self.lexical = LexicalIndex(
+            folder, k1=settings.bm25_k1, b=settings.bm25_b, stem=settings.bm25_stemming
+        )
         self.writer = ChromaWriter(self.stores, self.lexical)
         self.manifest = Manifest(folder / "manifest.sqlite")
         self.embed_model = get_embed_model(settings)

@@ -18,9 +18,10 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.article import Article, ReadError
+from index.language import detect_language, normalise_language
+from index.records import Article
 from ingest.clean import clean_text, clean_title, strip_markdown
-from ingest.language import detect_language, normalise_language
+from ingest.errors import ReadError
 from khabar.settings import get_settings
 
 FORMATS = {

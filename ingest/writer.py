@@ -13,21 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
 
-from ingest.article import Article
-from ingest.chunking import Chunk, Sentence
+from index.records import Article, Chunk, Sentence, published_day
 from khabar.store import Stores
 
 if TYPE_CHECKING:
-    from rag.lexical import LexicalIndex
+    from index.lexical import LexicalIndex
 
 # The stored chunk metadata that describes the chunk (everything else is llama-index's bookkeeping).
 CHUNK_KEYS = ("chunk_index", "start", "end")
-
-
-def published_day(published: str) -> int:
-    """YYYYMMDD as an integer (0 when unknown): Chroma filters ranges on numbers only."""
-    digits = published[:10].replace("-", "")
-    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
 def article_metadata(article: Article) -> dict[str, Any]:

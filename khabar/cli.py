@@ -139,9 +139,14 @@ FilterTo = Annotated[str | None, typer.Option("--to", help="Published on or befo
 
 
 def make_filters(lang, source, date_from, date_to):
-    from rag.types import SearchFilters
+    """The filter options, checked: a malformed date is a usage error, not a silently ignored filter."""
+    from index.records import SearchFilters
 
-    return SearchFilters(lang or [], source or [], date_from or "", date_to or "")
+    try:
+        return SearchFilters.parse(lang, source, date_from, date_to)
+    except ValueError as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from err
 
 
 def open_service():
@@ -168,8 +173,9 @@ def ask(
     """Answer one question with quoted, cited sentences."""
     if top_k:
         settings_mod.configure(top_k=top_k)
+    filters = make_filters(lang, source, date_from, date_to)
     service = open_service()
-    answer = service.ask(question, make_filters(lang, source, date_from, date_to))
+    answer = service.ask(question, filters)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -210,8 +216,8 @@ def chat(
     date_to: FilterTo = None,
 ) -> None:
     """Ask questions one after another in the terminal (empty line or Ctrl-D to quit)."""
-    service = open_service()
     filters = make_filters(lang, source, date_from, date_to)
+    service = open_service()
     while True:
         try:
             question = console.input("[bold cyan]?[/bold cyan] ")

@@ -38,9 +38,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from index.records import Passage
 from rag.answer import is_cross_lingual
 from rag.evidence import SentenceEvidence
-from rag.types import Evidence, Passage
+from rag.types import Evidence
 
 T = TypeVar("T", Passage, Evidence)
 

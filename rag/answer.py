@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from rag.types import Answer, Citation, Evidence, Passage
+from index.records import Passage
+from rag.types import Answer, Citation, Evidence
 
 DECLINE_TEXT = "I could not find anything in the collection that answers this question."
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from index.analysis import analyze
+from index.records import Passage
 from khabar.store import Stores
-from rag.lexical import analyze
-from rag.types import Evidence, Passage
+from rag.types import Evidence
 
 # Sentences with fewer content words than this are never quoted: footers split into ")" or
 # "यहां क्लिक करें" fragments sit near every question in embedding space (seen on the dev sets).

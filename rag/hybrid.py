@@ -13,9 +13,10 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Literal
 
-from rag.lexical import LexicalIndex, analyze, to_passages
+from index.analysis import analyze
+from index.lexical import LexicalIndex, to_passages
+from index.records import Passage, SearchFilters
 from rag.retriever import DenseRetriever
-from rag.types import Passage, SearchFilters
 
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["rrf", "weighted"]

@@ -20,9 +20,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from index.records import Passage
 from khabar.store import Stores
 from rag.evidence import SentenceEvidence
-from rag.types import Passage
 
 
 class SentenceAwareReranker:

@@ -7,9 +7,9 @@ import math
 from llama_index.core import VectorStoreIndex
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
+from index.filters import to_metadata_filters
+from index.records import Passage, SearchFilters
 from khabar.store import Stores
-from rag.filters import to_metadata_filters
-from rag.types import Passage, SearchFilters
 
 
 def chroma_similarity_to_cosine(similarity: float) -> float:

@@ -7,16 +7,17 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ingest.language import detect_language
+from index.language import detect_language
+from index.lexical import LexicalIndex
+from index.records import Passage, SearchFilters
 from khabar.settings import Settings
 from rag.alignment import CrossLingualTieBreak, TokenAligner
 from rag.answer import ExtractiveAnswerer
 from rag.evidence import SentenceEvidence
 from rag.hybrid import HybridRetriever, spread_articles
-from rag.lexical import LexicalIndex
 from rag.rerank import SentenceAwareReranker
 from rag.retriever import DenseRetriever
-from rag.types import Answer, Evidence, Passage, SearchFilters
+from rag.types import Answer, Evidence
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,12 @@ class QAService:
         self.settings = settings
         self.stores = open_stores(settings, index_name)
         self.embed_model = get_embed_model(settings)
-        self.lexical = LexicalIndex.from_settings(index_dir(settings, index_name), settings)
+        self.lexical = LexicalIndex(
+            index_dir(settings, index_name),
+            k1=settings.bm25_k1,
+            b=settings.bm25_b,
+            stem=settings.bm25_stemming,
+        )
         self.retriever = HybridRetriever(
             DenseRetriever(self.stores, self.embed_model, settings.top_k),
             self.lexical,

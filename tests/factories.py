@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.types import Passage
+from index.records import Passage
 
 
 def make_passage(article_id: str, text: str, rank: int, **fields: Any) -> Passage:

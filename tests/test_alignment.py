@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from index.records import Passage
 from khabar.settings import Settings
 from rag.alignment import CrossLingualTieBreak, TokenAligner, truncated_encoder
 from rag.answer import ExtractiveAnswerer
-from rag.types import Evidence, Passage
+from rag.types import Evidence
 from tests.factories import make_passage
 
 HINDI = make_passage("h", "x" * 200, 1, chunk_id="h:0", language="hi", end=200)

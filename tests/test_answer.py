@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from index.records import Passage
 from rag.answer import DECLINE_TEXT, ExtractiveAnswerer
-from rag.types import Evidence, Passage
+from rag.types import Evidence
 from tests.factories import make_passage
 
 

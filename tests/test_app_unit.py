@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest.article import ReadError
+from index.records import Passage, SearchFilters
+from ingest.errors import ReadError
 from ingest.pipeline import FileResult, IngestReport
 from khabar.web.collection import facets_from_metadata, make_filters, report_rows, save_uploads
 from khabar.web.feedback import append_feedback, feedback_record, vote_from_like
@@ -22,7 +23,7 @@ from khabar.web.render import (
     sources_html,
 )
 from khabar.web.stream import answer_events
-from rag.types import Answer, Citation, Passage, SearchFilters
+from rag.types import Answer, Citation
 
 HINDI_PASSAGE = (
     "किम जोंग उन और पुतिन के गठजोड़ को लेकर अमेरिका और दक्षिण कोरियाई अधिकारियों ने चिंता व्यक्त की है. "

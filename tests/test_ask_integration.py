@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.article import Article
+from index.records import Article
 from ingest.pipeline import Ingestor
 from ingest.readers import read_file
 from khabar.settings import Settings

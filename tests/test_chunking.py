@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.article import Article
-from ingest.chunking import Chunk, Chunker, Sentence, split_sentences
+from index.records import Article, Chunk, Sentence
+from ingest.chunking import Chunker, split_sentences
 from ingest.readers import read_file
 from ingest.writer import unique_sentences
 from khabar.embedding import token_counter
@@ -235,7 +235,7 @@ def test_unique_sentences_lists_each_sentence_once(count, corpus_article):
 
 
 def test_unique_sentences_drop_pieces_inside_a_kept_sentence_whatever_their_order():
-    from ingest.chunking import Chunk, Sentence
+    from index.records import Chunk, Sentence
 
     whole = Sentence(0, 40, "x" * 40)
     piece = Sentence(10, 20, "x" * 10)

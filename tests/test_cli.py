@@ -131,3 +131,14 @@ def test_ask_on_an_empty_index_says_so(cli, tmp_path):
     result = cli("--data-dir", str(tmp_path / "data"), "ask", "--json", "Anything?")
     assert "index is empty" in result.stderr
     assert json.loads(result.stdout)["declined"] is True
+
+
+def test_a_malformed_date_filter_is_refused_not_ignored(cli):
+    # The CLI and the web share one date parser (SearchFilters.parse); the CLI used to accept
+    # "2023/09/01" and silently search without the filter.
+    result = cli("ask", "What did the US State Department warn?", "--from", "2023/09/01")
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output and "2023/09/01" in result.output
+    reversed_range = cli("ask", "anything", "--from", "2023-09-30", "--to", "2023-09-01")
+    assert reversed_range.exit_code == 2
+    assert "after the 'to' date" in reversed_range.output

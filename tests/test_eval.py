@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from index.records import Passage
 from khabar import settings as settings_mod
 from khabar.cli import app
 from khabar.settings import Settings
@@ -36,7 +37,7 @@ from rag.eval.metrics import citation_support, cited_segments
 from rag.eval.pipelines import BuildInfo, eval_index_name
 from rag.eval.report import render_html, render_markdown, write_reports
 from rag.eval.runner import check_thresholds, parse_threshold, run_eval
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Citation
 from tests.factories import make_passage
 
 runner = CliRunner()

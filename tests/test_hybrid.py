@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from index.analysis import analyze
+from index.records import Passage
 from rag.evidence import term_overlap
 from rag.hybrid import HybridRetriever, fold_duplicates, jaccard, rrf_fuse, weighted_fuse
-from rag.lexical import analyze
-from rag.types import Passage
 from tests.factories import make_passage
 
 
@@ -222,7 +222,7 @@ def test_sentences_are_read_once_per_article_content():
 
 
 def test_fused_passages_carry_bm25_support_for_the_reranker(tmp_path):
-    from rag.lexical import LexicalIndex
+    from index.lexical import LexicalIndex
 
     meta = {"language": "hi", "source": "s", "published_day": 0, "start": 0, "end": 40}
     with LexicalIndex(tmp_path / "lexical") as lexical:

@@ -13,15 +13,15 @@ import pytest
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from ingest.article import Article
+from index.lexical import DB_FILE as LEXICAL_DB
+from index.lexical import LexicalIndex
+from index.records import Article
 from ingest.pipeline import Ingestor, IngestReport
 from ingest.readers import read_file
 from ingest.writer import unique_sentences
 from khabar.embedding import get_embed_model
 from khabar.settings import Settings
 from khabar.store import Stores, index_dir, open_stores
-from rag.lexical import DB_FILE as LEXICAL_DB
-from rag.lexical import LexicalIndex
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
 

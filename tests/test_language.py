@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.language import detect_language, detector, normalise_language
+from index.language import detect_language, detector, normalise_language
 
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "corpus" / "putin-kim-invitation-hi.txt"
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from rag.lexical import DB_FILE, LexicalIndex, analyze, stem_term, to_passages
-from rag.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
-from rag.text import word_tokens
-from rag.types import SearchFilters
+from index.analysis import analyze, stem_term
+from index.lexical import DB_FILE, LexicalIndex, to_passages
+from index.records import SearchFilters
+from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
+from index.text import word_tokens
 
 # scikit-learn's CountVectorizer pattern, which bm25s.tokenize uses by default.
 DEFAULT_BM25_PATTERN = r"(?u)\b\w\w+\b"

@@ -14,6 +14,7 @@ import unicodedata
 import numpy as np
 import pytest
 
+from index.text import fold, word_tokens
 from rag.eval.metrics import (
     abstention_rates,
     answer_contains,
@@ -32,7 +33,6 @@ from rag.eval.metrics import (
     strip_citations,
     token_f1,
 )
-from rag.text import fold, word_tokens
 
 QA_PRECOMPOSED = "\u0958"  # क़ DEVANAGARI LETTER QA (a composition exclusion)
 QA_DECOMPOSED = "\u0915\u093c"  # क + NUKTA
@@ -170,7 +170,7 @@ def test_strip_citations() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# word_tokens (rag/text.py)
+# word_tokens (index/text.py)
 # --------------------------------------------------------------------------------------------
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.article import ReadError
 from ingest.clean import clean_text
+from ingest.errors import ReadError
 from ingest.readers import (
     SUPPORTED_SUFFIXES,
     ReadResult,

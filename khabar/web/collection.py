@@ -6,12 +6,11 @@ import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from index.records import SearchFilters
 from ingest.pipeline import IngestReport
-from rag.types import SearchFilters
 
 # Offered even before an article in them exists: Khabar is Hindi and English first, and a
 # filter that cannot be chosen cannot be tried.
@@ -73,31 +72,14 @@ def read_facets(chunk_collection: Any) -> Facets:
     return facets_from_metadata(got.get("metadatas") or [])
 
 
-def parse_day(text: str, label: str) -> str:
-    """A YYYY-MM-DD date, or "" when empty; anything else is refused with a reason."""
-    text = (text or "").strip()
-    if not text:
-        return ""
-    try:
-        if not _DAY.match(text):
-            raise ValueError
-        date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"The {label} date must look like 2023-09-14 (YYYY-MM-DD), not '{text}'.") from None
-    return text
-
-
 def make_filters(
     languages: Sequence[str] | None,
     sources: Sequence[str] | None,
     date_from: str | None,
     date_to: str | None,
 ) -> SearchFilters:
-    start = parse_day(date_from or "", "'from'")
-    end = parse_day(date_to or "", "'to'")
-    if start and end and start > end:
-        raise ValueError(f"The 'from' date {start} is after the 'to' date {end}.")
-    return SearchFilters(list(languages or []), list(sources or []), start, end)
+    """The web fields as filters (the same checks as the CLI's: :meth:`SearchFilters.parse`)."""
+    return SearchFilters.parse(languages, sources, date_from, date_to)
 
 
 # --- adding articles -------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.types import Answer, Citation, Passage
+from index.records import Passage
+from rag.types import Answer, Citation
 
 _MD_SPECIALS = frozenset(string.punctuation)
 _MARKER = re.compile(r"\[(\d{1,3})\]")

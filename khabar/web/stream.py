@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rag.types import Answer, SearchFilters
+from index.records import SearchFilters
+from rag.types import Answer
 
 
 def answer_events(

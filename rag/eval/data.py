@@ -209,7 +209,7 @@ def load_articles(paths: list[Path]) -> ArticleSet:
     but not for an evaluation: a skipped gold article turns into a retrieval "miss". Article ids
     must also be unique across files, since a later file's article would replace an earlier one.
     """
-    from ingest.article import ReadError
+    from ingest.errors import ReadError
     from ingest.readers import iter_sources, read_file
 
     problems: list[str] = []

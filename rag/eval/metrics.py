@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-from rag.text import fold, word_tokens
+from index.text import fold, word_tokens
 
 __all__ = [
     "abstention_rates",
@@ -137,7 +137,7 @@ def first_sentence(text: str) -> str:
 def token_f1(prediction: str, golds: Sequence[str]) -> float:
     """SQuAD-style token F1 of ``prediction`` against its best-matching gold answer.
 
-    Tokens come from :func:`rag.text.word_tokens` (NFC, casefold, Devanagari-safe), and overlap
+    Tokens come from :func:`index.text.word_tokens` (NFC, casefold, Devanagari-safe), and overlap
     is counted as a multiset, as in SQuAD. Unlike SQuAD's English-only normaliser, English
     articles ("a", "the") are not removed, so the score means the same thing in every
     language. 0.0 when the prediction or every gold has no tokens, or when there are no golds.

@@ -39,7 +39,7 @@ DEFINITIONS = {
         "Answerable questions: a gold answer string occurs in the answer after NFC and case-folding, "
         "citation markers stripped. A declined answer is wrong. top-sentence accuracy: the same on "
         "the answer's first quoted sentence only (its first citation's sentence; the first sentence "
-        "of the text when it cites nothing). token F1: SQuAD-style, rag.text tokens, best gold."
+        "of the text when it cites nothing). token F1: SQuAD-style, index.text tokens, best gold."
     ),
     "citations": (
         "precision: share of an answer's citations that point at a gold article (answerable "

@@ -9,9 +9,9 @@ Why our own analyzer: BM25 libraries default to scikit-learn's token pattern
 virama, nukta, anusvara), so that pattern turns "प्रतिबंध" into the lone fragment "रत" and
 "विदेश" or "हिंदी" into nothing at all (every piece is a single letter, below the two-character
 minimum). What survives is fragments shared by unrelated words, so Hindi BM25 degrades badly.
-:func:`analyze` reuses :func:`rag.text.word_tokens` (the tokeniser the metrics use too) and removes
+:func:`analyze` reuses :func:`index.text.word_tokens` (the tokeniser the metrics use too) and removes
 Hindi and English stop words, and
-stems what is left (:func:`stem_term`).
+stems what is left (:func:`index.analysis.stem_term`).
 
 Storage: one SQLite file (stdlib ``sqlite3``) in the index's side folder holds, per chunk, its
 content hash, analysed tokens, metadata and text. SQLite makes an article's replacement a single
@@ -30,23 +30,18 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import bm25s
 import numpy as np
-import snowballstemmer
 
-from rag.filters import matches
-from rag.stopwords import STOPWORDS
-from rag.text import word_tokens
-from rag.types import Passage, SearchFilters
+from index.analysis import analyze
+from index.filters import matches
+from index.records import Passage, SearchFilters
+from index.stopwords import STOPWORDS
 
-if TYPE_CHECKING:
-    from khabar.settings import Settings
-
-__all__ = ["LexicalIndex", "LexicalResult", "analyze", "analyzer_fingerprint", "to_passages"]
+__all__ = ["LexicalIndex", "LexicalResult", "analyzer_fingerprint", "to_passages"]
 
 # (chunk_id, bm25 score, metadata, text), best first.
 LexicalResult = tuple[str, float, dict[str, Any], str]
@@ -54,48 +49,6 @@ LexicalResult = tuple[str, float, dict[str, Any], str]
 DB_FILE = "lexical.sqlite"
 # Bump when analyze() changes in a way the stop-word lists do not capture.
 _ANALYZER_VERSION = "2"
-
-# Snowball's light stemmers, chosen per word by script (an article mixes Hindi words and Latin
-# names). Snowball's objects keep per-call state, so calls are serialised; the cache in front of
-# them makes that rare (news reuses a small vocabulary).
-_STEMMERS = {"deva": snowballstemmer.stemmer("hindi"), "latn": snowballstemmer.stemmer("english")}
-_STEM_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=262144)
-def stem_term(term: str) -> str:
-    """The stem of one analysed word: Hindi words by Snowball's Hindi stemmer (Ramanathan and
-    Rao's light suffix stripper), Latin-script words by Porter2; numbers and other scripts as
-    they are.
-
-    Why stem: a question and the passage that answers it often inflect the same noun differently
-    ("टेपों" / "टेप", "प्रदर्शनों" / "प्रदर्शन", "कंपनियों" / "कंपनी"). On xquad-hi-dev, BM25 alone
-    found the gold paragraph in the top 5 for 94.8 % of Hindi questions without stemming and
-    96.9 % with it (``bench/bm25_only.py``, ``bench/results/ablation.md``).
-    """
-    if term.isascii():
-        if not term.isalpha():
-            return term  # "2023", "covid19": numbers are matched exactly
-        script = "latn"
-    elif any("\u0900" <= ch <= "\u097f" for ch in term):
-        script = "deva"
-    else:
-        return term
-    with _STEM_LOCK:
-        stemmed = _STEMMERS[script].stemWord(term)
-    return stemmed or term
-
-
-def analyze(text: str, stem: bool = True) -> list[str]:
-    """Index/query terms of ``text``: :func:`word_tokens` minus Hindi and English stop words,
-    stemmed (:func:`stem_term`) unless ``stem`` is false.
-
-    Devanagari words stay whole before stemming (marks are part of the word), case and Unicode
-    spelling are folded, numbers and Latin names ("kim", "2023") are kept. Stop words are removed
-    in their surface form, before stemming.
-    """
-    terms = [token for token in word_tokens(text) if token not in STOPWORDS]
-    return [stem_term(t) for t in terms] if stem else terms
 
 
 def analyzer_fingerprint(index_titles: bool, stem: bool = True) -> str:
@@ -156,11 +109,6 @@ class LexicalIndex:
         self._chunk_ids: list[str] = []
         self._metadata: list[dict[str, Any]] = []
         self._reanalyse_if_stale()
-
-    @classmethod
-    def from_settings(cls, folder: Path, settings: Settings) -> LexicalIndex:
-        """The index as configured (BM25 parameters, stemming): ingestion and answering must agree."""
-        return cls(folder, k1=settings.bm25_k1, b=settings.bm25_b, stem=settings.bm25_stemming)
 
     # --- writing --------------------------------------------------------------------------
 

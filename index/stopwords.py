@@ -1,4 +1,4 @@
-"""Hindi and English stop words for the BM25 analyzer (:func:`rag.lexical.analyze`).
+"""Hindi and English stop words for the BM25 analyzer (:func:`index.analysis.analyze`).
 
 Why stop words at all: BM25's IDF already damps frequent words, but in a question such as
 "पोलिश में सैक्सन गार्डन क्या है?" the postpositions and copulas ("में", "क्या", "है") still add
@@ -9,13 +9,13 @@ What is deliberately *not* here: numbers ("दो" is also "give", "2023" is a f
 as names or acronyms after case-folding ("us" would eat "US"), and content-bearing adverbs of
 time ("पहले", "आज") that questions do ask about.
 
-The lists are folded with :func:`rag.text.word_tokens` at import, so they are in exactly the form
+The lists are folded with :func:`index.text.word_tokens` at import, so they are in exactly the form
 the analyzer produces (NFC, case-folded; a nukta letter typed precomposed or decomposed matches).
 """
 
 from __future__ import annotations
 
-from rag.text import word_tokens
+from index.text import word_tokens
 
 # Postpositions, pronouns and their oblique/possessive forms, copulas and auxiliaries (with gender
 # and number inflections), light verbs of reported speech, conjunctions, particles and question

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
-from ingest.writer import published_day
-from rag.types import SearchFilters
+from index.records import SearchFilters, published_day
 
 
 def to_metadata_filters(filters: SearchFilters | None) -> MetadataFilters | None:
