@@ -96,19 +96,19 @@ class Backend:
     """
 
     def __init__(self, settings: Settings):
-        from rag.service import QAService
+        from khabar import components
 
         self.settings = settings
         self.ingest_lock = threading.Lock()
-        self.service = QAService(settings)
-        self.facets = read_facets(self.service.stores.chunk_collection)
+        self.service = components.service(settings)
+        self.facets = read_facets(self.service.index)
 
     def refresh(self) -> None:
-        self.facets = read_facets(self.service.stores.chunk_collection)
+        self.facets = read_facets(self.service.index)
 
     @property
     def index_name(self) -> str:
-        return str(self.service.stores.name)
+        return self.service.index.name
 
     @property
     def feedback_path(self) -> Path:
@@ -236,7 +236,8 @@ def build(settings: Settings) -> gr.Blocks:
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio finds the tracker by this default
     ) -> tuple[Any, ...]:
         """Ingest uploads with the same Ingestor as ``khabar ingest``, then refresh the filters."""
-        from ingest.pipeline import Ingestor, Progress
+        from ingest.pipeline import Progress
+        from khabar import components
 
         if not files:
             return (
@@ -258,7 +259,7 @@ def build(settings: Settings) -> gr.Blocks:
                     unit="files",
                 )
 
-            ingestor = Ingestor(settings)
+            ingestor = components.ingestor(settings)
             try:
                 report = ingestor.ingest(saved, progress=on_progress)
             finally:

@@ -60,9 +60,9 @@ def main() -> int:
     pipeline = KhabarPipeline(settings, top_k=10)
     info = pipeline.build(load_articles([xq / "articles.jsonl", DATA / "corpora" / "bbc-hindi.jsonl"]))
     print(f"index {info.index_name}: {info.status}, {info.index_chunks} chunks")
-    from rag.service import QAService
+    from khabar import components
 
-    service = QAService(pipeline.settings, pipeline.index_name)
+    service = components.service(pipeline.settings, pipeline.index_name)
     cases: list[dict] = []
 
     def signals(question: str, drop: set[str]) -> dict[str, float | None]:

@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "bench"))
     from ablation import PLAIN
 
+    from khabar import components
     from khabar.settings import Settings
     from rag.eval.data import load_articles, load_questions
     from rag.eval.pipelines import KhabarPipeline
-    from rag.service import QAService
 
     questions = load_questions(XQUAD / "questions.jsonl")[: args.limit]
     base = Settings(data_dir=args.data_dir, top_k=10)
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     info = pipeline.build(load_articles([XQUAD / "articles.jsonl", DISTRACTORS]))
     dense_only = base.model_copy(update={**PLAIN, "retrieval_mode": "dense"})
     services = {
-        "dense only": QAService(dense_only, info.index_name),
-        "defaults": QAService(base, info.index_name),
+        "dense only": components.service(dense_only, info.index_name),
+        "defaults": components.service(base, info.index_name),
     }
     names = list(services)
     for q in questions[:WARM_UP]:

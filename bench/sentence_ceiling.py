@@ -49,17 +49,18 @@ def main(argv: list[str] | None = None) -> int:
         )
     sys.path.insert(0, str(ROOT))
     from index.analysis import analyze
+    from khabar import components
     from khabar.settings import Settings
     from rag.eval.data import load_articles, load_questions
     from rag.eval.metrics import answer_contains
     from rag.eval.pipelines import KhabarPipeline
     from rag.evidence import term_overlap
-    from rag.service import QAService
 
     settings = Settings(data_dir=args.data_dir, top_k=10)
     info = KhabarPipeline(settings, top_k=10).build(load_articles([XQUAD / "articles.jsonl", DISTRACTORS]))
-    service = QAService(settings, info.index_name)
-    aligner = service.tie_break.aligner
+    service = components.service(settings, info.index_name)
+    model = components.embedder(settings)
+    aligner = components.word_aligner(settings, model)
     lexical_w, align_w = settings.evidence_lexical_weight, settings.alignment_weight
 
     scorers: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
@@ -79,13 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     for q in load_questions(XQUAD / "questions.jsonl"):
         gold = q.gold_ids[0]
         if gold not in hashes:
-            got = service.stores.chunk_collection.get(
-                where={"article_id": gold}, limit=1, include=["metadatas"]
-            )
-            hashes[gold] = str(got["metadatas"][0]["content_hash"])
+            hashes[gold] = str(service.index.manifest.content_of(gold))
         article = service.evidence.articles([hashes[gold]])[hashes[gold]]
         texts = [text for text, _, _ in article.rows]
-        query = np.asarray(service.embed_model.get_query_embedding(q.question), dtype=np.float32)
+        query = np.asarray(model.embed_query(q.question), dtype=np.float32)
         terms = set(analyze(q.question))
         features = {
             "cos": article.vectors @ query,

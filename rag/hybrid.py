@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Literal
 
 from index.analysis import analyze
-from index.lexical import LexicalIndex, to_passages
-from index.records import Passage, SearchFilters
-from rag.retriever import DenseRetriever
+from index.records import Passage
+from index.store import Index
+from rag.query import Query
 
 RetrievalMode = Literal["hybrid", "dense", "lexical"]
 FusionMethod = Literal["rrf", "weighted"]
@@ -99,6 +99,29 @@ def fold_duplicates(passages: list[Passage], threshold: float) -> list[Passage]:
     return [replace(p, rank=i) for i, (p, _) in enumerate(kept, start=1)]
 
 
+class FoldDuplicates:
+    """Passage step: syndicated copies folded (:func:`fold_duplicates`), then the first ``keep``.
+
+    The retriever hands over twice as many candidates as are kept, so folding does not shrink
+    the list the reranker sees."""
+
+    def __init__(self, threshold: float, keep: int):
+        self.threshold, self.keep = threshold, keep
+
+    def process(self, query: Query, passages: list[Passage]) -> list[Passage]:
+        return fold_duplicates(passages, self.threshold)[: self.keep]
+
+
+class SpreadArticles:
+    """Passage step: one article's passages past its first ``per_article`` move to the end."""
+
+    def __init__(self, per_article: int):
+        self.per_article = per_article
+
+    def process(self, query: Query, passages: list[Passage]) -> list[Passage]:
+        return spread_articles(passages, self.per_article)
+
+
 def spread_articles(passages: list[Passage], per_article: int) -> list[Passage]:
     """Move an article's passages past its first ``per_article`` to the end of the list.
 
@@ -118,53 +141,50 @@ def spread_articles(passages: list[Passage], per_article: int) -> list[Passage]:
 
 
 class HybridRetriever:
+    """Dense (Chroma) and BM25 rankings of the index, fused; each passage keeps BM25's support."""
+
     def __init__(
         self,
-        dense: DenseRetriever,
-        lexical: LexicalIndex | None,
+        index: Index,
         *,
         mode: RetrievalMode = "hybrid",
         fusion: FusionMethod = "rrf",
         dense_weight: float = 0.5,
         rrf_k: float = 60.0,
         depth: int = 50,
-        dedup_threshold: float = 0.6,
         weight_by_coverage: bool = True,
     ):
-        if mode != "dense" and lexical is None:
-            raise ValueError(f"retrieval mode {mode!r} needs the lexical index")
-        self.dense, self.lexical = dense, lexical
+        self.index = index
         self.mode, self.fusion = mode, fusion
         self.dense_weight, self.rrf_k = dense_weight, rrf_k
-        self.depth, self.dedup_threshold = depth, dedup_threshold
+        self.depth = depth
         self.weight_by_coverage = weight_by_coverage
 
-    def lexical_weight(self, question: str) -> float:
+    def lexical_weight(self, text: str) -> float:
         """BM25's share of a hybrid fusion, scaled by how much of the question the index can read.
 
-        Measured on xquad-hi-dev (bench/ablation.py): English questions over Hindi articles keep
-        ~11 % of their terms in the index (names, numbers), and fusing that thin BM25 ranking at
-        full weight cost 12 points of hit@1 against dense retrieval alone; Hindi questions keep
-        nearly all their terms, so their fusion is unchanged.
+        English questions over Hindi articles keep only their names and numbers in the index, and
+        fusing that thin BM25 ranking at full weight cost them hit@1 against dense retrieval alone
+        (``bench/results/ablation.md``); Hindi questions keep nearly all their terms, so their
+        fusion is unchanged.
         """
         weight = 1.0 - self.dense_weight
-        if self.weight_by_coverage and self.lexical is not None:
-            weight *= self.lexical.coverage(question)
+        if self.weight_by_coverage:
+            weight *= self.index.coverage(text)
         return weight
 
-    def retrieve(
-        self, question: str, query_embedding: list[float], filters: SearchFilters | None, top_k: int
-    ) -> list[Passage]:
-        depth = max(self.depth, top_k)
+    def retrieve(self, query: Query, candidates: int) -> list[Passage]:
+        """Twice ``candidates`` fused passages: a margin for :class:`FoldDuplicates` to fold."""
+        depth = max(self.depth, candidates)
         rankings: list[list[Passage]] = []
         weights: list[float] = []
         if self.mode in ("hybrid", "dense"):
-            rankings.append(self.dense.retrieve(question, query_embedding, filters, top_k=depth))
+            rankings.append(self.index.dense_search(query.search_vector, depth, query.filters))
             weights.append(self.dense_weight if self.mode == "hybrid" else 1.0)
         support: dict[str, float] = {}
-        if self.mode in ("hybrid", "lexical") and self.lexical is not None:
-            lexical = to_passages(self.lexical.search(question, depth, filters))
-            weight = self.lexical_weight(question) if self.mode == "hybrid" else 1.0
+        if self.mode in ("hybrid", "lexical"):
+            lexical = self.index.lexical_search(query.search_text, depth, query.filters)
+            weight = self.lexical_weight(query.search_text) if self.mode == "hybrid" else 1.0
             rankings.append(lexical)
             weights.append(weight)
             support = lexical_support(lexical, weight)
@@ -174,6 +194,4 @@ class HybridRetriever:
             fused = rrf_fuse(rankings, weights, self.rrf_k)
         else:
             fused = weighted_fuse(rankings, weights)
-        fused = [replace(p, lexical=support.get(p.chunk_id, 0.0)) for p in fused]
-        # Fold duplicates over a margin of extra candidates, so folding does not shrink top_k.
-        return fold_duplicates(fused[: top_k * 2], self.dedup_threshold)[:top_k]
+        return [replace(p, lexical=support.get(p.chunk_id, 0.0)) for p in fused[: candidates * 2]]

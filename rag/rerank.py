@@ -3,7 +3,7 @@
 A chunk's vector averages several sentences; a question usually paraphrases one of them. On
 xquad-hi-dev the five paragraphs of one Wikipedia article all sit close to a question about it,
 and the passage holding the one matching sentence is the one to rank first. Both vectors were
-stored at ingestion, so reranking costs two Chroma reads and dot products, no model call.
+stored at ingestion, so reranking costs two index reads and dot products, no model call.
 BM25's support (``Passage.lexical``, set by :class:`rag.hybrid.HybridRetriever`) is added too:
 rank fusion only decides which candidates reach the reranker, and ordering them by cosines alone
 dropped the word matches that tell a Hindi question's paragraph from its siblings (ablation in
@@ -21,8 +21,9 @@ from dataclasses import replace
 import numpy as np
 
 from index.records import Passage
-from khabar.store import Stores
+from index.store import Index
 from rag.evidence import SentenceEvidence
+from rag.query import Query
 
 
 class SentenceAwareReranker:
@@ -30,23 +31,25 @@ class SentenceAwareReranker:
     + λ · BM25 support (``Passage.lexical``)."""
 
     def __init__(
-        self, stores: Stores, evidence: SentenceEvidence, sentence_weight: float, lexical_weight: float = 0.0
+        self, index: Index, evidence: SentenceEvidence, sentence_weight: float, lexical_weight: float = 0.0
     ):
-        self._chunks = stores.chunk_collection
+        self.index = index
         self.evidence = evidence
         self.sentence_weight = sentence_weight
         self.lexical_weight = lexical_weight
 
-    def rerank(self, query_embedding: list[float], passages: Sequence[Passage]) -> list[Passage]:
+    def process(self, query: Query, passages: list[Passage]) -> list[Passage]:
         """The passages in their new order, ranks renumbered (the sentences read stay cached for
-        evidence scoring, see :class:`rag.evidence.SentenceEvidence`)."""
+        evidence scoring, see :class:`rag.evidence.SentenceEvidence`). Scored against what was
+        searched for (a follow-up together with the previous question)."""
+        return self.rerank(query.search_vector, passages)
+
+    def rerank(self, query_embedding: list[float], passages: Sequence[Passage]) -> list[Passage]:
         if not passages or (self.sentence_weight <= 0 and self.lexical_weight <= 0):
             return list(passages)
         query = np.asarray(query_embedding, dtype=np.float32)
-        got = self._chunks.get(ids=[p.chunk_id for p in passages], include=["embeddings"])
-        chunk_cos = dict(
-            zip(got["ids"], (np.asarray(got["embeddings"], dtype=np.float32) @ query).tolist(), strict=True)
-        )
+        ids, vectors = self.index.chunk_vectors([p.chunk_id for p in passages])
+        chunk_cos = dict(zip(ids, (vectors @ query).tolist(), strict=True))
         best = {
             chunk_id: max(s.similarity for s in sentences)
             for chunk_id, sentences in self.evidence.by_passage(query_embedding, passages).items()

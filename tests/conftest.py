@@ -33,9 +33,10 @@ def make_settings(tmp_path, model_cache):
 
 @pytest.fixture(scope="session")
 def embed_model(model_cache):
-    from khabar.embedding import get_embed_model
+    """The session's embedder (index.embedding.Embedder), as the composition root builds it."""
+    from khabar import components
 
-    return get_embed_model(Settings(model_cache_dir=model_cache))
+    return components.embedder(Settings(model_cache_dir=model_cache))
 
 
 def shared_data_or_skip(*parts: str) -> Path:

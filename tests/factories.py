@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from index.analysis import analyze
 from index.records import Passage
+from index.store import StoredSentences
+from rag.query import Query
 
 
 def make_passage(article_id: str, text: str, rank: int, **fields: Any) -> Passage:
@@ -26,3 +32,53 @@ def make_passage(article_id: str, text: str, rank: int, **fields: Any) -> Passag
         **fields,
     }
     return Passage(**values)
+
+
+def make_query(text: str, language: str = "en", vector: Sequence[float] = (0.0,), **fields: Any) -> Query:
+    """A prepared question without a model: ``vector`` stands for its embedding."""
+    values: dict[str, Any] = {
+        "text": text,
+        "language": language,
+        "vector": list(vector),
+        "search_text": text,
+        "search_vector": list(vector),
+        "terms": frozenset(analyze(text)),
+        **fields,
+    }
+    return Query(**values)
+
+
+class FakeIndex:
+    """Stands in for :class:`index.store.Index` where only stored vectors and sentences matter.
+
+    ``sentences``: content hash -> [(text, start, end, vector)]; ``chunks``: chunk id -> vector.
+    Records which contents were read, so tests can check caching.
+    """
+
+    def __init__(
+        self,
+        sentences: dict[str, list[tuple[str, int, int, list[float]]]] | None = None,
+        chunks: dict[str, list[float]] | None = None,
+        coverage: float = 1.0,
+    ):
+        self._sentences = sentences or {}
+        self._chunks = chunks or {}
+        self._coverage = coverage
+        self.sentence_reads: list[list[str]] = []
+
+    def sentences(self, content_hashes: Sequence[str]) -> dict[str, StoredSentences]:
+        self.sentence_reads.append(list(content_hashes))
+        return {
+            h: StoredSentences(
+                [(t, s, e) for t, s, e, _ in self._sentences.get(h, [])],
+                [v for *_, v in self._sentences.get(h, [])],
+            )
+            for h in content_hashes
+        }
+
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        ids = [i for i in chunk_ids if i in self._chunks]
+        return ids, np.asarray([self._chunks[i] for i in ids], dtype=np.float32)
+
+    def coverage(self, text: str) -> float:
+        return self._coverage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from index.records import Passage
 from rag.answer import DECLINE_TEXT, ExtractiveAnswerer
 from rag.types import Evidence
-from tests.factories import make_passage
+from tests.factories import make_passage, make_query
 
 
 def passage(article_id: str, rank: int, text: str) -> Passage:
@@ -25,11 +25,11 @@ def test_declines_on_the_best_sentences_evidence_score_not_its_cosine():
     answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.815, margin=0.01)
     # Cosine under the threshold, but term overlap and rank lift the score over it: answered.
     lifted = [evidence("Kim met Putin at Vostochny.", 0.79, 0.83, A)]
-    answer = answerer.answer("Where did Kim meet Putin?", lifted, [A])
+    answer = answerer.answer(make_query("Where did Kim meet Putin?", ""), lifted, [A])
     assert not answer.declined and answer.confidence == 0.83
     # Cosine over the threshold does not save a score under it.
     weak = [evidence("Kim met Putin at Vostochny.", 0.82, 0.81, A)]
-    declined = answerer.answer("Where did Kim meet Putin?", weak, [A])
+    declined = answerer.answer(make_query("Where did Kim meet Putin?", ""), weak, [A])
     assert declined.declined and declined.text == DECLINE_TEXT and declined.citations == []
     assert "0.810 is below the threshold 0.815" in declined.reason and declined.passages == [A]
 
@@ -42,12 +42,14 @@ def test_quotes_a_second_sentence_only_within_the_margin_and_never_the_same_sent
         evidence("They spoke for four hours.", 0.85, 0.892, A),
         evidence("The visit lasted six days.", 0.84, 0.880, B),  # outside the margin
     ]
-    answer = answerer.answer("What did Kim do?", ranked, [A, B])
+    answer = answerer.answer(make_query("What did Kim do?", ""), ranked, [A, B])
     assert answer.text == "Kim invited Putin. [1] They spoke for four hours. [2]"
     assert [(c.marker, c.article_id) for c in answer.citations] == [(1, "a"), (2, "a")]
     first = answer.citations[0]
     assert A.text[slice(*first.highlight)] == "Kim invited Putin."
-    one = ExtractiveAnswerer(max_sentences=1, min_score=0.5, margin=0.05).answer("q", ranked, [A, B])
+    one = ExtractiveAnswerer(max_sentences=1, min_score=0.5, margin=0.05).answer(
+        make_query("q", ""), ranked, [A, B]
+    )
     assert len(one.citations) == 1
 
 
@@ -56,12 +58,12 @@ def test_cross_lingual_questions_are_held_to_their_own_threshold():
     best = [evidence("किम ने पुतिन से मुलाकात की।", 0.82, 0.83, hindi)]
     answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01, min_score_cross_lingual=0.8)
     # An English question over Hindi text: 0.83 clears the cross-lingual 0.8.
-    assert not answerer.answer("Whom did Kim meet?", best, [hindi], question_language="en").declined
+    assert not answerer.answer(make_query("Whom did Kim meet?", "en"), best, [hindi]).declined
     # The same score for a Hindi question falls short of the same-language 0.875.
-    same = answerer.answer("किम किससे मिले?", best, [hindi], question_language="hi")
+    same = answerer.answer(make_query("किम किससे मिले?", "hi"), best, [hindi])
     assert same.declined and "below the threshold 0.875" in same.reason
     # An undetected question language is held to the same-language threshold.
-    assert answerer.answer("Kim?", best, [hindi], question_language="").declined
+    assert answerer.answer(make_query("Kim?", ""), best, [hindi]).declined
     # Without a cross-lingual threshold, one threshold serves both.
     single = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01)
-    assert single.answer("Whom did Kim meet?", best, [hindi], question_language="en").declined
+    assert single.answer(make_query("Whom did Kim meet?", "en"), best, [hindi]).declined

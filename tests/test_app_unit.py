@@ -11,7 +11,7 @@ import pytest
 from index.records import Passage, SearchFilters
 from ingest.errors import ReadError
 from ingest.pipeline import FileResult, IngestReport
-from khabar.web.collection import facets_from_metadata, make_filters, report_rows, save_uploads
+from khabar.web.collection import make_filters, read_facets, report_rows, save_uploads
 from khabar.web.feedback import append_feedback, feedback_record, vote_from_like
 from khabar.web.render import (
     Mark,
@@ -238,20 +238,36 @@ def test_declined_answer_says_so_and_shows_the_passages_looked_at():
 # --- filters, uploads, ingest results ---------------------------------------------------------
 
 
-def test_facets_from_chunk_metadata():
-    metas = [
-        {"language": "hi", "source": "", "published": "", "content_hash": "a"},
-        {"language": "hi", "source": "", "published": "", "content_hash": "a"},
-        {"language": "en", "source": "Wire", "published": "2023-09-14T10:00:00", "content_hash": "b"},
-        {"language": "en", "source": "agency", "published": "2023-09-02", "content_hash": "c"},
-        None,
+def test_facets_are_an_aggregate_of_the_stored_chunks(tmp_path):
+    from index.lexical import LexicalIndex
+
+    rows = [
+        ("a", "a:0", {"language": "hi", "source": "", "published": ""}),
+        ("a", "a:1", {"language": "hi", "source": "", "published": ""}),
+        ("b", "b:0", {"language": "en", "source": "Wire", "published": "2023-09-14T10:00:00"}),
+        ("c", "c:0", {"language": "en", "source": "agency", "published": "2023-09-02"}),
+        ("d", "d:0", {"language": "en", "source": "agency", "published": "14 Sep 2023"}),  # not a day
     ]
-    f = facets_from_metadata(metas)
+    with LexicalIndex(tmp_path / "lexical") as lexical:
+        for content_hash in dict.fromkeys(h for h, _, _ in rows):  # one write per article content
+            chunks = [
+                (cid, "words here", {**m, "content_hash": h}) for h, cid, m in rows if h == content_hash
+            ]
+            lexical.add(content_hash, chunks)
+        stats = lexical.stats()
+
+        class Stored:
+            def stats(self):
+                return stats
+
+        f = read_facets(Stored())  # type: ignore[arg-type]
     assert f.languages == ["en", "hi"] and f.sources == ["agency", "Wire"]
-    assert (f.first_date, f.last_date, f.articles, f.chunks) == ("2023-09-02", "2023-09-14", 3, 4)
+    assert (f.first_date, f.last_date, f.articles, f.chunks) == ("2023-09-02", "2023-09-14", 4, 5)
     assert f.has_dates
-    assert not facets_from_metadata([{"language": "hi", "content_hash": "a"}]).has_dates
-    assert facets_from_metadata([]).language_choices == ["en", "hi"]  # Hindi and English first
+    with LexicalIndex(tmp_path / "empty") as empty:
+        stats = empty.stats()
+    assert not read_facets(Stored()).has_dates  # type: ignore[arg-type]
+    assert read_facets(Stored()).language_choices == ["en", "hi"]  # Hindi and English first
 
 
 def test_make_filters_checks_dates():

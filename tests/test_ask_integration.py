@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from index.records import Article
-from ingest.pipeline import Ingestor
 from ingest.readers import read_file
+from khabar import components
 from khabar.settings import Settings
 from rag.service import QAService
 
@@ -27,13 +27,13 @@ def settings(tmp_path_factory, model_cache) -> Settings:
 
 @pytest.fixture(scope="module")
 def service(settings, embed_model) -> QAService:
-    ingestor = Ingestor(settings)
+    ingestor = components.ingestor(settings)
     try:
         report = ingestor.ingest([CORPUS])
     finally:
         ingestor.close()
     assert report.ok and report.added == 1 and report.chunks > 0
-    return QAService(settings)
+    return components.service(settings)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,9 @@ def test_answer_serialises_with_spans(service, article_text):
 
 def test_cited_chunks_and_sentences_are_in_the_store(service):
     answer = service.ask("What did the US State Department warn?")
-    chunk_ids = set(service.stores.chunk_collection.get()["ids"])
-    assert {c.chunk_id for c in answer.citations} <= chunk_ids
-    sentences = service.stores.sentence_collection.get(include=["documents"])["documents"]
-    assert answer.citations[0].sentence in sentences
+    cited = {c.chunk_id for c in answer.citations}
+    ids, _ = service.index.chunk_vectors(sorted(cited))
+    assert set(ids) == cited
+    cited_passage = next(p for p in answer.passages if p.chunk_id == answer.citations[0].chunk_id)
+    stored = service.index.sentences([cited_passage.content_hash])[cited_passage.content_hash]
+    assert answer.citations[0].sentence in [text for text, _, _ in stored.rows]

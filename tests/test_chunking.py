@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from index.records import Article, Chunk, Sentence
-from ingest.chunking import Chunker, split_sentences
+from ingest.chunking import Chunker, split_sentences, unique_sentences
 from ingest.readers import read_file
-from ingest.writer import unique_sentences
-from khabar.embedding import token_counter
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
 
@@ -41,7 +39,7 @@ LONG_ENGLISH = (
 
 @pytest.fixture(scope="module")
 def count(embed_model) -> Callable[[str], list[int]]:
-    return token_counter(embed_model)
+    return embed_model.token_ids
 
 
 @pytest.fixture(scope="module")

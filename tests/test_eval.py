@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from index.chroma import validate_index_name
 from index.records import Passage
 from khabar import settings as settings_mod
 from khabar.cli import app
 from khabar.settings import Settings
-from khabar.store import validate_index_name
 from rag.eval.compare import compare_reports, render_compare_markdown
 from rag.eval.data import (
     ArticleInfo,
@@ -597,7 +597,8 @@ def test_fail_under_and_compare(e2e, tmp_path):
 
 @pytest.mark.integration
 def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path, model_cache):
-    from khabar.store import chroma_client
+    from index.chroma import chroma_client
+    from khabar import components
     from rag.eval.stock import StockPipeline
 
     settings = Settings(data_dir=tmp_path / "data", model_cache_dir=model_cache)
@@ -614,7 +615,7 @@ def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path,
 
     assert StockPipeline(settings, top_k=3).build(articles).status == "reused"
     # A build that stopped before its "done" marker is redone from nothing, not half reused.
-    chroma_client(settings).delete_collection(first.index_name + "-done")
+    chroma_client(components.storage_config(settings).chroma).delete_collection(first.index_name + "-done")
     again = StockPipeline(settings, top_k=3).build(articles)
     assert again.status == "built" and again.index_chunks == 4
 

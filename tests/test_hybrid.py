@@ -8,7 +8,7 @@ from index.analysis import analyze
 from index.records import Passage
 from rag.evidence import term_overlap
 from rag.hybrid import HybridRetriever, fold_duplicates, jaccard, rrf_fuse, weighted_fuse
-from tests.factories import make_passage
+from tests.factories import FakeIndex, make_passage, make_query
 
 
 def passage(chunk_id: str, score: float, rank: int, article: str | None = None, text: str = "") -> Passage:
@@ -78,36 +78,18 @@ def test_jaccard_and_term_overlap():
 
 
 def test_sentences_without_content_words_are_never_evidence():
-    from types import SimpleNamespace
 
     from rag.evidence import SentenceEvidence
 
-    rows = {
-        "documents": [")", "Kim invited Putin to visit North Korea."],
-        "metadatas": [
-            {"start": 0, "end": 1, "content_hash": "h"},
-            {"start": 2, "end": 41, "content_hash": "h"},
-        ],
-        "embeddings": [[1.0, 0.0], [0.8, 0.6]],
-        "ids": ["h:s0", "h:s2"],
-    }
-    collection = SimpleNamespace(get=lambda **_: rows)
-    evidence = SentenceEvidence(SimpleNamespace(sentence_collection=collection))
+    stored = FakeIndex(
+        {"h": [(")", 0, 1, [1.0, 0.0]), ("Kim invited Putin to visit North Korea.", 2, 41, [0.8, 0.6])]}
+    )
+    evidence = SentenceEvidence(stored)  # type: ignore[arg-type]
     p = passage("a:0", 1.0, 1, "a", "x" * 50)
     p.content_hash, p.start, p.end = "h", 0, 50
-    found = evidence.score([1.0, 0.0], [p], "Who invited Putin?")
+    found = evidence.score(make_query("Who invited Putin?", "en", [1.0, 0.0]), [p])
     assert [e.text for e in found] == ["Kim invited Putin to visit North Korea."]
     assert found[0].similarity == pytest.approx(0.8)
-
-
-class CoverageOnly:
-    """Stands in for the lexical index where only its vocabulary coverage matters."""
-
-    def __init__(self, coverage: float):
-        self.value = coverage
-
-    def coverage(self, question: str) -> float:
-        return self.value
 
 
 @pytest.mark.parametrize(
@@ -115,8 +97,7 @@ class CoverageOnly:
 )
 def test_lexical_weight_follows_the_share_of_question_terms_the_index_knows(coverage, by_coverage, expected):
     retriever = HybridRetriever(
-        None,  # type: ignore[arg-type]  # not retrieving here
-        CoverageOnly(coverage),  # type: ignore[arg-type]
+        FakeIndex(coverage=coverage),  # type: ignore[arg-type]  # only its vocabulary coverage matters
         dense_weight=0.6,
         weight_by_coverage=by_coverage,
     )
@@ -136,28 +117,17 @@ def test_spread_articles_demotes_an_articles_extra_passages_without_dropping_any
 
 
 def test_reranker_lifts_the_passage_holding_the_best_sentence():
-    from types import SimpleNamespace
 
     from rag.evidence import SentenceEvidence
     from rag.rerank import SentenceAwareReranker
 
     # Two chunks of one article; "a:0" is closer as a whole, "a:1" holds the matching sentence.
     chunks = {"a:0": [0.9, 0.436], "a:1": [0.8, 0.6]}
-    sentence_rows = {
-        "documents": ["Warsaw has many parks and old squares.", "The Saxon Garden hosted a summer theatre."],
-        "metadatas": [
-            {"start": 0, "end": 38, "content_hash": "h"},
-            {"start": 60, "end": 101, "content_hash": "h"},
-        ],
-        "embeddings": [[0.85, 0.527], [0.2, 0.98]],
-        "ids": ["h:s0", "h:s60"],
-    }
-    stores = SimpleNamespace(
-        chunk_collection=SimpleNamespace(
-            get=lambda ids, **_: {"ids": ids, "embeddings": [chunks[i] for i in ids]}
-        ),
-        sentence_collection=SimpleNamespace(get=lambda **_: sentence_rows),
-    )
+    sentences = [
+        ("Warsaw has many parks and old squares.", 0, 38, [0.85, 0.527]),
+        ("The Saxon Garden hosted a summer theatre.", 60, 101, [0.2, 0.98]),
+    ]
+    stores = FakeIndex({"h": sentences}, chunks)
     first, second = passage("a:0", 0.02, 1, "a"), passage("a:1", 0.01, 2, "a")
     first.content_hash, first.start, first.end = "h", 0, 50
     second.content_hash, second.start, second.end = "h", 50, 110
@@ -188,26 +158,11 @@ def test_lexical_support_is_relative_to_the_best_bm25_hit_and_scaled_by_bm25s_sh
 
 
 def test_sentences_are_read_once_per_article_content():
-    from types import SimpleNamespace
-
     from rag.evidence import SentenceEvidence
 
-    reads: list[list[str]] = []
-
-    def get(where, **_):
-        hashes = where["content_hash"]["$in"]
-        reads.append(hashes)
-        rows = [(h, f"Sentence of article {h} with words.") for h in hashes]
-        return {
-            "ids": [f"{h}:s0" for h, _ in rows],
-            "documents": [t for _, t in rows],
-            "metadatas": [{"start": 0, "end": len(t), "content_hash": h} for h, t in rows],
-            "embeddings": [[1.0, 0.0] for _ in rows],
-        }
-
-    evidence = SentenceEvidence(
-        SimpleNamespace(sentence_collection=SimpleNamespace(get=get)), cache_articles=2
-    )
+    stored = FakeIndex({h: [(f"Sentence of article {h} with words.", 0, 33, [1.0, 0.0])] for h in "abc"})
+    evidence = SentenceEvidence(stored, cache_articles=2)  # type: ignore[arg-type]
+    reads = stored.sentence_reads
     a, b, c = (passage(f"{h}:0", 1.0, 1, h, "x" * 60) for h in "abc")
     for p in (a, b, c):
         p.content_hash, p.start, p.end = p.article_id, 0, 60
@@ -222,7 +177,7 @@ def test_sentences_are_read_once_per_article_content():
 
 
 def test_fused_passages_carry_bm25_support_for_the_reranker(tmp_path):
-    from index.lexical import LexicalIndex
+    from index.lexical import LexicalIndex, to_passages
 
     meta = {"language": "hi", "source": "s", "published_day": 0, "start": 0, "end": 40}
     with LexicalIndex(tmp_path / "lexical") as lexical:
@@ -230,34 +185,33 @@ def test_fused_passages_carry_bm25_support_for_the_reranker(tmp_path):
         lexical.add("b", [("b:0", "टेप बाज़ार में बिके", {**meta, "article_id": "b", "content_hash": "b"})])
         lexical.add("c", [("c:0", "चुनाव के नतीजे आए", {**meta, "article_id": "c", "content_hash": "c"})])
 
-        class Dense:
-            def retrieve(self, question, embedding, filters, top_k):
+        class Stored:
+            """The real BM25 side, a fixed dense ranking."""
+
+            def dense_search(self, vector, top_k, filters):
                 return [passage("c:0", 0.9, 1), passage("b:0", 0.8, 2), passage("a:0", 0.7, 3)]
 
-        retriever = HybridRetriever(Dense(), lexical, dense_weight=0.5, weight_by_coverage=False)  # type: ignore[arg-type]
+            def lexical_search(self, text, top_k, filters):
+                return to_passages(lexical.search(text, top_k, filters))
+
+        retriever = HybridRetriever(Stored(), dense_weight=0.5, weight_by_coverage=False)  # type: ignore[arg-type]
         # "टेपों" reaches "टेप" only through the stemmer.
-        fused = {p.chunk_id: p for p in retriever.retrieve("बहाल टेपों", [0.0], None, 3)}
+        fused = {p.chunk_id: p for p in retriever.retrieve(make_query("बहाल टेपों", "hi"), 3)}
     assert fused["a:0"].lexical == pytest.approx(0.5)  # the best BM25 hit, times BM25's share 0.5
     assert 0 < fused["b:0"].lexical < fused["a:0"].lexical
     assert fused["c:0"].lexical == 0.0  # BM25 did not find it
 
 
 def test_sentences_by_passage_include_overlap_sentences_in_both_chunks():
-    from types import SimpleNamespace
 
     from rag.evidence import SentenceEvidence
 
-    rows = {
-        "documents": ["First sentence here.", "Overlap sentence here.", "Last sentence here."],
-        "metadatas": [
-            {"start": 0, "end": 20, "content_hash": "h"},
-            {"start": 21, "end": 43, "content_hash": "h"},
-            {"start": 44, "end": 63, "content_hash": "h"},
-        ],
-        "embeddings": [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]],
-        "ids": ["h:0", "h:21", "h:44"],
-    }
-    evidence = SentenceEvidence(SimpleNamespace(sentence_collection=SimpleNamespace(get=lambda **_: rows)))  # type: ignore[arg-type]
+    rows = [
+        ("First sentence here.", 0, 20, [1.0, 0.0]),
+        ("Overlap sentence here.", 21, 43, [0.6, 0.8]),
+        ("Last sentence here.", 44, 63, [0.0, 1.0]),
+    ]
+    evidence = SentenceEvidence(FakeIndex({"h": rows}))  # type: ignore[arg-type]
     first, second = passage("a:0", 1.0, 1, "a"), passage("a:1", 0.9, 2, "a")
     first.content_hash, first.start, first.end = "h", 0, 43
     second.content_hash, second.start, second.end = "h", 21, 63

@@ -10,18 +10,18 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from index.chroma import Stores, chroma_client, open_stores
+from index.embedding import SentenceTransformerEmbedder
 from index.lexical import DB_FILE as LEXICAL_DB
 from index.lexical import LexicalIndex
 from index.records import Article
-from ingest.pipeline import Ingestor, IngestReport
+from ingest.chunking import unique_sentences
+from ingest.pipeline import IngestReport
 from ingest.readers import read_file
-from ingest.writer import unique_sentences
-from khabar.embedding import get_embed_model
+from khabar import components
 from khabar.settings import Settings
-from khabar.store import Stores, index_dir, open_stores
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
 
@@ -64,14 +64,14 @@ class EmbedCounter:
 @pytest.fixture
 def embedded(monkeypatch, embed_model) -> EmbedCounter:
     counter = EmbedCounter()
-    original = HuggingFaceEmbedding._get_text_embeddings
+    original = SentenceTransformerEmbedder.embed_passages
 
     def counting(self, texts):
         counter.calls += 1
         counter.texts += len(texts)
         return original(self, texts)
 
-    monkeypatch.setattr(HuggingFaceEmbedding, "_get_text_embeddings", counting)
+    monkeypatch.setattr(SentenceTransformerEmbedder, "embed_passages", counting)
     return counter
 
 
@@ -91,7 +91,7 @@ class Runner:
         self.settings = settings
 
     def __call__(self, *paths: Path, prune: bool = False) -> IngestReport:
-        ingestor = Ingestor(self.settings)
+        ingestor = components.ingestor(self.settings)
         try:
             return ingestor.ingest(list(paths), prune=prune)
         finally:
@@ -104,7 +104,9 @@ def run(make_settings) -> Runner:
 
 
 def stores_of(run: Runner) -> Stores:
-    return open_stores(run.settings)
+    """The index's Chroma collections themselves: these tests check what is stored."""
+    storage = components.storage_config(run.settings)
+    return open_stores(chroma_client(storage.chroma), run.settings.index_name, storage.ef_search)
 
 
 def chunk_ids(run) -> list[str]:
@@ -124,16 +126,15 @@ def stored(run, collection: str = "chunk") -> list[dict]:
 
 
 def lexical_ids(run) -> set[str]:
-    LexicalIndex(index_dir(run.settings)).close()  # creates the tables when there are none yet
-    with closing(sqlite3.connect(index_dir(run.settings) / LEXICAL_DB)) as db:
+    LexicalIndex(components.index_path(run.settings)).close()  # creates the tables when there are none yet
+    with closing(sqlite3.connect(components.index_path(run.settings) / LEXICAL_DB)) as db:
         return {row[0] for row in db.execute("SELECT chunk_id FROM chunks")}
 
 
 def expected_counts(embed_model, settings, articles: list[Article]) -> tuple[set[str], int]:
     from ingest.chunking import Chunker
-    from khabar.embedding import token_counter
 
-    chunker = Chunker(token_counter(embed_model), settings.chunk_tokens, settings.chunk_overlap_tokens)
+    chunker = Chunker(embed_model.token_ids, settings.chunk_tokens, settings.chunk_overlap_tokens)
     ids: set[str] = set()
     n_sentences = 0
     for a in articles:
@@ -238,7 +239,7 @@ def test_a_changed_article_replaces_its_chunks(run, news, embedded, embed_model)
     # The new text is findable: by its words, by its meaning, and lexically.
     hits = stores_of(run).chunk_collection.get(where_document={"$contains": "सेना बुलाई"})
     assert hits["ids"] and set(hits["ids"]) <= new_a
-    query = embed_model.get_query_embedding("बाढ़ राहत के लिए किसे बुलाया गया?")
+    query = embed_model.embed_query("बाढ़ राहत के लिए किसे बुलाया गया?")
     top = stores_of(run).sentence_collection.query(query_embeddings=[query], n_results=1)
     assert top["documents"][0][0] == new_sentence
     assert lexical_ids(run) == set(after)
@@ -258,7 +259,7 @@ def test_changed_details_with_the_same_text_update_without_embedding(run, news, 
     for row in stored(run) + stored(run, "sentence"):
         if row["article_id"] == "solar.md":
             assert (row["source"], row["published"], row["published_day"]) == ("PTI", "2023-09-15", 20230915)
-    with LexicalIndex(index_dir(run.settings)) as idx:
+    with LexicalIndex(components.index_path(run.settings)) as idx:
         hits = idx.search("solar plant Jodhpur", 5)
     assert hits and hits[0][2]["source"] == "PTI"
     # Filters see the new date.
@@ -293,7 +294,7 @@ def test_the_same_text_under_two_names_is_stored_once(run, news, embedded):
     # Retrieval through llama-index rebuilds nodes from their stored JSON: that is relabelled too.
     from llama_index.core import VectorStoreIndex
 
-    model = get_embed_model(run.settings)
+    model = components.embedder(run.settings).llama_index_model
     index = VectorStoreIndex.from_vector_store(stores_of(run).chunks, embed_model=model)
     hits = index.as_retriever(similarity_top_k=10).retrieve("मानसून की बारिश")
     assert {h.node.metadata["article_id"] for h in hits} == {"copy-of-a.txt", "b.txt"}
@@ -386,7 +387,9 @@ def test_an_article_held_by_two_files_goes_only_with_the_last(run, tmp_path, emb
 def test_an_index_without_lexical_rows_gets_them_without_embedding(run, news, embedded):
     run(news)
     want = lexical_ids(run)
-    with LexicalIndex(index_dir(run.settings)) as idx:  # as an index built before ingestion fed BM25
+    with LexicalIndex(
+        components.index_path(run.settings)
+    ) as idx:  # as an index built before ingestion fed BM25
         for content_hash in {c["content_hash"] for c in stored(run)}:
             idx.delete(content_hash)
         assert idx.count() == 0
@@ -402,7 +405,7 @@ def test_an_index_without_lexical_rows_gets_them_without_embedding(run, news, em
 # and each writes the sentence collection, then the chunk collection, then the lexical index.
 CRASH_POINTS = {
     # Each article embeds its chunks, then its sentences: call 3 is b's chunks.
-    "embedding": (HuggingFaceEmbedding, "get_text_embedding_batch", 3),  # b is being embedded
+    "embedding": (SentenceTransformerEmbedder, "embed_passages", 3),  # b is being embedded
     "writing chunks": (ChromaVectorStore, "add", 4),  # b's sentences are in, its chunks are not
     "writing the lexical index": (LexicalIndex, "add", 2),  # b is in Chroma, not in BM25
 }
@@ -439,13 +442,13 @@ def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model,
     assert half_written[where] == (where != "embedding")  # the crash left b half-written
 
     embedded_again = EmbedCounter()
-    original_embed = HuggingFaceEmbedding._get_text_embeddings
+    original_embed = SentenceTransformerEmbedder.embed_passages
 
     def counting(self, texts):
         embedded_again.texts += len(texts)
         return original_embed(self, texts)
 
-    monkeypatch.setattr(HuggingFaceEmbedding, "_get_text_embeddings", counting)
+    monkeypatch.setattr(SentenceTransformerEmbedder, "embed_passages", counting)
     report = run(news)
     assert report.ok
     got_chunks = chunk_ids(run)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from index.records import SearchFilters
+from index.store import Index
 from ingest.pipeline import IngestReport
 
 # Offered even before an article in them exists: Khabar is Hindi and English first, and a
@@ -38,38 +38,17 @@ class Facets:
         return sorted(set(BASE_LANGUAGES) | set(self.languages))
 
 
-def facets_from_metadata(metadatas: Iterable[Mapping[str, Any] | None]) -> Facets:
-    languages: set[str] = set()
-    sources: set[str] = set()
-    days: list[str] = []
-    articles: set[str] = set()
-    chunks = 0
-    for meta in metadatas:
-        if not meta:
-            continue
-        chunks += 1
-        articles.add(str(meta.get("content_hash") or meta.get("article_id") or ""))
-        if meta.get("language"):
-            languages.add(str(meta["language"]))
-        if meta.get("source"):
-            sources.add(str(meta["source"]))
-        published = str(meta.get("published") or "")[:10]
-        if _DAY.match(published):
-            days.append(published)
+def read_facets(index: Index) -> Facets:
+    """The filter choices and size of an index (an aggregate the index computes)."""
+    stats = index.stats()
     return Facets(
-        languages=sorted(languages),
-        sources=sorted(sources, key=str.casefold),
-        first_date=min(days, default=""),
-        last_date=max(days, default=""),
-        articles=len(articles - {""}),
-        chunks=chunks,
+        languages=stats.languages,
+        sources=stats.sources,
+        first_date=stats.first_date,
+        last_date=stats.last_date,
+        articles=stats.articles,
+        chunks=stats.chunks,
     )
-
-
-def read_facets(chunk_collection: Any) -> Facets:
-    """Facets of a Chroma chunk collection (reads every chunk's metadata: fine for now)."""
-    got = chunk_collection.get(include=["metadatas"])
-    return facets_from_metadata(got.get("metadatas") or [])
 
 
 def make_filters(

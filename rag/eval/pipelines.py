@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from khabar.settings import Settings
@@ -165,18 +163,15 @@ class KhabarPipeline:
         }
 
     def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
-        from ingest.manifest import Manifest
-        from ingest.pipeline import Ingestor
-        from khabar.store import drop_index, index_dir
+        from khabar import components
 
         self.index_name = eval_index_name([f.sha256 for f in articles.files], self.settings)
-        folder = Path(self.settings.data_dir) / "indexes" / self.index_name
+        folder = components.index_path(self.settings, self.index_name)
         if self.rebuild and folder.exists():
-            drop_index(self.settings, self.index_name)
-            shutil.rmtree(folder)
+            components.open_index(self.settings, self.index_name).drop()
         existed = (folder / "manifest.sqlite").exists()
 
-        ingestor = Ingestor(self.settings, self.index_name)
+        ingestor = components.ingestor(self.settings, self.index_name)
         try:
 
             def relay(state: Any) -> None:
@@ -184,14 +179,9 @@ class KhabarPipeline:
                     progress(state.files_done, state.total_files, state.chunks)
 
             report = ingestor.ingest(articles.paths, prune=False, progress=relay)
+            stats = ingestor.manifest.stats()
         finally:
             ingestor.close()
-
-        manifest = Manifest(index_dir(self.settings, self.index_name) / "manifest.sqlite")
-        try:
-            stats = manifest.stats()
-        finally:
-            manifest.close()
         record_path = folder / BUILD_RECORD
         if report.chunks == 0 and existed:
             status = "reused"
@@ -233,12 +223,12 @@ class KhabarPipeline:
 
     def ask(self, question: str) -> Answer:
         if self._service is None:
-            from rag.service import QAService
+            from khabar import components
 
             if not self.index_name:
                 raise RuntimeError("build() the evaluation index before asking questions")
 
-            self._service = QAService(self.settings, self.index_name or None)
+            self._service = components.service(self.settings, self.index_name)
         return self._service.ask(question)
 
 

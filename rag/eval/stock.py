@@ -35,6 +35,7 @@ class StockPipeline:
         self.rebuild = rebuild
         self.index_name = ""
         self._index: Any = None
+        self._embed_model: Any = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -51,9 +52,9 @@ class StockPipeline:
         from llama_index.core.node_parser import SentenceSplitter
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
+        from index.chroma import chroma_client, drop_collections
         from ingest.readers import iter_sources, read_file
-        from khabar.embedding import get_embed_model
-        from khabar.store import chroma_client, drop_index
+        from khabar import components
 
         key = json.dumps(
             {"files": sorted(f.sha256 for f in articles.files), "settings": index_settings(self.settings)},
@@ -61,9 +62,10 @@ class StockPipeline:
         )
         self.index_name = "stock-" + hashlib.sha256(key.encode()).hexdigest()[:12]
         if self.rebuild:
-            drop_index(self.settings, self.index_name)
-        client = chroma_client(self.settings)
-        embed_model = get_embed_model(self.settings)
+            drop_collections(chroma_client(components.storage_config(self.settings).chroma), self.index_name)
+        client = chroma_client(components.storage_config(self.settings).chroma)
+        # The same model, through llama-index itself: this pipeline is what a llama-index user builds.
+        embed_model = components.embedder(self.settings).llama_index_model
         started = time.perf_counter()
         # A finished build is marked by a second, empty collection: an interrupted one is redone.
         done_marker = self.index_name + "-done"
@@ -99,6 +101,7 @@ class StockPipeline:
                 progress(len(articles.files), len(articles.files), chunks)
         seconds = time.perf_counter() - started
         self._index = VectorStoreIndex.from_vector_store(vector_store, embed_model=embed_model)
+        self._embed_model = embed_model
         return BuildInfo(
             index_name=self.index_name,
             status="reused" if reused else "built",
@@ -140,7 +143,7 @@ class StockPipeline:
         citations: list[Citation] = []
         text = ""
         if candidates:
-            embed = self._index._embed_model
+            embed = self._embed_model
             q = np.asarray(embed.get_query_embedding(question))
             vectors = np.asarray(embed.get_text_embedding_batch([s.text for _, s in candidates]))
             best = int(np.argmax(vectors @ q))

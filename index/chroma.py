@@ -7,13 +7,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import chromadb
 from chromadb.api.collection_configuration import CreateCollectionConfiguration
 from chromadb.config import Settings as ChromaSettings
 from llama_index.vector_stores.chroma import ChromaVectorStore
-
-from khabar.settings import Settings
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,50}[A-Za-z0-9]$")
 SENTENCE_SUFFIX = "-sentences"
@@ -28,6 +27,16 @@ def validate_index_name(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class ChromaConfig:
+    """Which Chroma: embedded under ``path``, or a `chroma run` server at ``host``:``port``."""
+
+    mode: Literal["embedded", "http"]
+    path: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
 @lru_cache(maxsize=8)
 def _client(mode: str, path: str, host: str, port: int) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -37,22 +46,9 @@ def _client(mode: str, path: str, host: str, port: int) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=path, settings=chroma_settings)
 
 
-def chroma_client(settings: Settings) -> chromadb.ClientAPI:
-    """The one place a Chroma client is made (embedded by default, a server in 'http' mode)."""
-    return _client(
-        settings.chroma_mode,
-        str(Path(settings.data_dir) / "chroma"),
-        settings.chroma_host,
-        settings.chroma_port,
-    )
-
-
-def index_dir(settings: Settings, index_name: str | None = None) -> Path:
-    """Per-index side files (manifest, lexical index) beside the Chroma store."""
-    name = validate_index_name(index_name or settings.index_name)
-    path = Path(settings.data_dir) / "indexes" / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def chroma_client(config: ChromaConfig) -> chromadb.ClientAPI:
+    """The one place a Chroma client is made (one per process and configuration)."""
+    return _client(config.mode, str(config.path), config.host, config.port)
 
 
 @dataclass
@@ -72,10 +68,8 @@ class Stores:
         return self.sentences.client
 
 
-def open_stores(settings: Settings, index_name: str | None = None) -> Stores:
-    name = validate_index_name(index_name or settings.index_name)
-    client = chroma_client(settings)
-    ef_search = settings.chroma_ef_search
+def open_stores(client: chromadb.ClientAPI, name: str, ef_search: int) -> Stores:
+    name = validate_index_name(name)
     chunks = client.get_or_create_collection(
         name, configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}}
     )
@@ -89,10 +83,9 @@ def open_stores(settings: Settings, index_name: str | None = None) -> Stores:
     )
 
 
-def drop_index(settings: Settings, index_name: str) -> None:
-    client = chroma_client(settings)
-    for name in (index_name, index_name + SENTENCE_SUFFIX):
+def drop_collections(client: chromadb.ClientAPI, name: str) -> None:
+    for collection in (name, name + SENTENCE_SUFFIX):
         try:
-            client.delete_collection(name)
+            client.delete_collection(collection)
         except Exception:  # chroma raises different types per version when it is absent
             pass

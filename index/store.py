@@ -1,0 +1,294 @@
+"""One index: the only handle the floors above use to write, search and read what is stored.
+
+Behind it, three stores keyed by an article's content hash — the Chroma chunk collection (dense
+retrieval), the Chroma sentence collection (evidence), the BM25 :class:`LexicalIndex` — and the
+ingestion :class:`Manifest`. One call writes, deletes or relabels a content in all of them, and
+no code above ``index/`` speaks Chroma, SQLite or llama-index nodes: so the stores can move (a
+shared Chroma server, a shared manifest) without touching ``ingest/`` or ``rag/``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores import VectorStoreQuery
+
+from index.chroma import ChromaConfig, chroma_client, drop_collections, open_stores, validate_index_name
+from index.filters import to_metadata_filters
+from index.lexical import LexicalIndex, to_passages
+from index.manifest import Manifest
+from index.records import Article, Chunk, CollectionStats, Passage, SearchFilters, Sentence, published_day
+
+# The stored chunk metadata that describes the chunk (everything else is llama-index's bookkeeping).
+CHUNK_KEYS = ("chunk_index", "start", "end")
+MANIFEST_FILE = "manifest.sqlite"
+
+
+def article_metadata(article: Article) -> dict[str, Any]:
+    """The article fields every stored chunk and sentence carries (filters and citations read them)."""
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "source": article.source,
+        "category": article.category,
+        "url": article.url,
+        "published": article.published,
+        "published_day": published_day(article.published),
+        "language": article.language,
+        "path": article.path,
+        "content_hash": article.content_hash,
+    }
+
+
+ARTICLE_KEYS = tuple(article_metadata(Article(id="", title="", text="")))
+
+
+def chroma_similarity_to_cosine(similarity: float) -> float:
+    """llama-index's Chroma store reports exp(-distance); cosine distance is 1 - cos."""
+    return 1.0 + math.log(similarity) if similarity > 0 else -1.0
+
+
+@dataclass
+class StoredSentences:
+    """Every stored sentence of one article content, in stored order, and their vectors."""
+
+    rows: list[tuple[str, int, int]]  # (text, start, end): the span in the article
+    vectors: list[Any]
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """Where an index lives: its Chroma and the folder of its side files (manifest, BM25)."""
+
+    chroma: ChromaConfig
+    data_dir: Path
+    ef_search: int = 500
+
+
+@dataclass(frozen=True)
+class LexicalConfig:
+    """How the BM25 side analyses and scores (re-analysed on open when the analyzer changed)."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    stemming: bool = True
+    index_titles: bool = True
+
+
+def index_folder(data_dir: Path, name: str) -> Path:
+    """Per-index side files (manifest, lexical index) beside the Chroma store."""
+    return Path(data_dir) / "indexes" / validate_index_name(name)
+
+
+class Index:
+    """The stored chunks, sentences, BM25 terms and manifest of one named index."""
+
+    def __init__(self, name: str, storage: StorageConfig, lexical: LexicalConfig):
+        self.name = validate_index_name(name)
+        self.folder = index_folder(storage.data_dir, name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._client = chroma_client(storage.chroma)
+        self._stores = open_stores(self._client, self.name, storage.ef_search)
+        self._lexical = LexicalIndex(
+            self.folder, k1=lexical.k1, b=lexical.b, index_titles=lexical.index_titles, stem=lexical.stemming
+        )
+        self._manifest: Manifest | None = None
+
+    @property
+    def manifest(self) -> Manifest:
+        """What has been ingested (files, names, contents); opened on first use."""
+        if self._manifest is None:
+            self._manifest = Manifest(self.folder / MANIFEST_FILE)
+        return self._manifest
+
+    def close(self) -> None:
+        if self._manifest is not None:
+            self._manifest.close()
+            self._manifest = None
+        self._lexical.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def write(
+        self,
+        article: Article,
+        chunks: Sequence[Chunk],
+        chunk_vectors: Sequence[Sequence[float]],
+        sentences: Sequence[Sentence],
+        sentence_vectors: Sequence[Sequence[float]],
+    ) -> None:
+        """Store one article content: its sentences (evidence), chunks and BM25 terms."""
+        meta = article_metadata(article)
+        source = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.content_hash)}
+        sentence_nodes: list[BaseNode] = [
+            TextNode(
+                # Start and end: clipped pieces of one overlong sentence can share a start.
+                id_=f"{article.content_hash[:16]}:s{s.start}-{s.end}",
+                text=s.text,
+                embedding=list(vector),
+                metadata={**meta, "start": s.start, "end": s.end},
+                relationships=source,
+            )
+            for s, vector in zip(sentences, sentence_vectors, strict=True)
+        ]
+        chunk_nodes: list[BaseNode] = [
+            TextNode(
+                id_=chunk.id,
+                text=chunk.text,
+                embedding=list(vector),
+                metadata={**meta, "chunk_index": chunk.index, "start": chunk.start, "end": chunk.end},
+                relationships=source,
+                excluded_embed_metadata_keys=list(meta),
+                excluded_llm_metadata_keys=list(meta),
+            )
+            for chunk, vector in zip(chunks, chunk_vectors, strict=True)
+        ]
+        # Sentences first, chunks last: a chunk is only findable once its evidence exists.
+        if sentence_nodes:
+            self._stores.sentences.add(sentence_nodes)
+        if chunk_nodes:
+            self._stores.chunks.add(chunk_nodes)
+        self._lexical.add(
+            article.content_hash,
+            [(node.node_id, node.get_content(), _described(node.metadata)) for node in chunk_nodes],
+        )
+
+    def delete(self, content_hash: str) -> None:
+        """Remove one content from every store (a no-op where it is absent)."""
+        self._stores.chunks.delete(ref_doc_id=content_hash)
+        self._stores.sentences.delete(ref_doc_id=content_hash)
+        self._lexical.delete(content_hash)
+
+    def stored_fields(self, content_hash: str) -> dict[str, Any] | None:
+        """The article fields a stored content's chunks carry (None when it has no chunks)."""
+        got = self._stores.chunk_collection.get(
+            where={"content_hash": content_hash}, limit=1, include=["metadatas"]
+        )
+        if not got["ids"]:
+            return None
+        return {k: got["metadatas"][0].get(k) for k in ARTICLE_KEYS}
+
+    def relabel(self, content_hash: str, fields: dict[str, Any]) -> None:
+        """Change article fields of a stored content (no re-embedding: they are not embedded).
+
+        Used when the article it is stored under is gone and another with the same text takes its
+        place, and when an article's details (date, source, language...) change but not its text.
+        """
+        for collection in (self._stores.chunk_collection, self._stores.sentence_collection):
+            got = collection.get(where={"content_hash": content_hash}, include=["metadatas"])
+            if not got["ids"]:
+                continue
+            metadatas = []
+            for meta in got["metadatas"]:
+                meta = {**meta, **fields}
+                if "_node_content" in meta:  # the node llama-index rebuilds on retrieval
+                    node = json.loads(str(meta["_node_content"]))
+                    node["metadata"] = {**node.get("metadata", {}), **fields}
+                    meta["_node_content"] = json.dumps(node)
+                metadatas.append(meta)
+            collection.update(ids=got["ids"], metadatas=metadatas)
+        self.fill_lexical([content_hash])
+
+    def fill_lexical(self, content_hashes: list[str] | None = None) -> int:
+        """(Re)write the BM25 side from the chunks stored in Chroma, without re-embedding: for
+        ``content_hashes``, or for every stored content. Returns the chunks written."""
+        where = {"content_hash": {"$in": content_hashes}} if content_hashes else None
+        got = self._stores.chunk_collection.get(where=where, include=["metadatas", "documents"])
+        by_hash: dict[str, list[tuple[int, tuple[str, str, dict[str, Any]]]]] = defaultdict(list)
+        for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            described = _described(dict(meta))
+            by_hash[str(meta["content_hash"])].append(
+                (int(described.get("chunk_index", 0)), (chunk_id, text or "", described))
+            )
+        for content_hash, rows in by_hash.items():
+            self._lexical.add(content_hash, [row for _, row in sorted(rows, key=lambda r: r[0])])
+        return len(got["ids"])
+
+    def lexical_needs_filling(self) -> bool:
+        """An index built before ingestion fed the BM25 side has chunks but no terms."""
+        return self._lexical.count() == 0 and self.count() > 0
+
+    def drop(self) -> None:
+        """Delete the whole index: collections and side files."""
+        self.close()
+        drop_collections(self._client, self.name)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def count(self) -> int:
+        """Chunks stored."""
+        return self._stores.chunk_collection.count()
+
+    def dense_search(
+        self, vector: Sequence[float], top_k: int, filters: SearchFilters | None = None
+    ) -> list[Passage]:
+        """The ``top_k`` chunks nearest to ``vector`` that pass ``filters``; score = cosine."""
+        result = self._stores.chunks.query(
+            VectorStoreQuery(
+                query_embedding=list(vector),
+                similarity_top_k=top_k,
+                filters=to_metadata_filters(filters),
+            )
+        )
+        nodes = result.nodes or []
+        similarities = result.similarities or [0.0] * len(nodes)
+        return [
+            Passage.from_metadata(
+                node.node_id, node.metadata, node.get_content(), chroma_similarity_to_cosine(sim or 0.0), rank
+            )
+            for rank, (node, sim) in enumerate(zip(nodes, similarities, strict=True), start=1)
+        ]
+
+    def lexical_search(self, text: str, top_k: int, filters: SearchFilters | None = None) -> list[Passage]:
+        """The ``top_k`` chunks with the best BM25 score for ``text``; score = BM25 score."""
+        return to_passages(self._lexical.search(text, top_k, filters))
+
+    def coverage(self, text: str) -> float:
+        """Share of the text's analysed terms that occur anywhere in the BM25 index."""
+        return self._lexical.coverage(text)
+
+    def chunk_vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of these chunks (those that exist): their ids and one row each."""
+        got = self._stores.chunk_collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
+
+    def sentences(self, content_hashes: Sequence[str]) -> dict[str, StoredSentences]:
+        """Every stored sentence (and vector) of these article contents, one read for all."""
+        found = {h: StoredSentences([], []) for h in content_hashes}
+        if not found:
+            return found
+        got = self._stores.sentence_collection.get(
+            where={"content_hash": {"$in": list(found)}}, include=["embeddings", "metadatas", "documents"]
+        )
+        for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
+            group = found.get(str(meta["content_hash"]))
+            if group is not None:
+                group.rows.append((text, int(meta["start"]), int(meta["end"])))
+                group.vectors.append(vector)
+        return found
+
+    def stats(self) -> CollectionStats:
+        """Languages, sources, date span and size: an aggregate query, not a scan of every chunk."""
+        return self._lexical.stats()
+
+
+def _described(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The article and chunk fields of a stored chunk's metadata."""
+    keys = (*ARTICLE_KEYS, *CHUNK_KEYS)
+    return {k: metadata[k] for k in keys if k in metadata}

@@ -1,0 +1,63 @@
+"""The question, prepared once: every later stage reads the same text, language, terms and vectors.
+
+Like llama-index's ``QueryBundle`` (text + embedding) with what Khabar's stages need besides: the
+detected language (cross-lingual questions get their own threshold and tie-break), the analysed
+terms (term overlap), the filters, and what retrieval searches for when the question is a
+follow-up (the previous question and this one together, so the topic carries over, while
+sentences are still scored against the follow-up alone).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from index.analysis import analyze
+from index.embedding import Embedder
+from index.language import detect_language
+from index.records import SearchFilters
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the question, whitespace-normalised
+    language: str  # detected ("" when unsure)
+    vector: list[float]  # the question's embedding: evidence and tie-breaks score against it
+    search_text: str  # what retrieval searches for (a follow-up: previous question + this one)
+    search_vector: list[float]
+    terms: frozenset[str] = field(default_factory=frozenset)  # analysed terms of ``text``
+    filters: SearchFilters | None = None
+    embed_ms: float = 0.0
+
+
+class QueryBuilder:
+    """Builds a :class:`Query` from what the user typed: one embedding per text, one detection."""
+
+    def __init__(self, embedder: Embedder, languages: Sequence[str]):
+        self.embedder = embedder
+        self.languages = tuple(languages)
+
+    def build(
+        self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
+    ) -> Query:
+        text = " ".join(question.split())
+        if not text:
+            raise ValueError("The question is empty.")
+        t0 = time.perf_counter()
+        vector = self.embedder.embed_query(text)
+        search_text, search_vector = text, vector
+        if history:
+            search_text = f"{history[-1]} {text}"
+            search_vector = self.embedder.embed_query(search_text)
+        embed_ms = round((time.perf_counter() - t0) * 1000, 2)
+        return Query(
+            text=text,
+            language=detect_language(text, self.languages),
+            vector=vector,
+            search_text=search_text,
+            search_vector=search_vector,
+            terms=frozenset(analyze(text)),
+            filters=filters,
+            embed_ms=embed_ms,
+        )
