@@ -334,6 +334,12 @@ def test_index_name_follows_content_and_index_settings():
     assert eval_index_name(["aa", "cc"], base) != name
 
 
+def test_index_name_is_stable():
+    # Pinned: a moved or reworded index recipe must not rename existing eval indexes (and so force
+    # every user to rebuild). Change this value only together with a deliberate INDEX_RECIPE bump.
+    assert eval_index_name(["a", "b"], Settings()) == "eval-7b587421c3fe"
+
+
 # --- input validation ----------------------------------------------------------------------------
 
 
