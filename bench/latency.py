@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "bench"))
     from ablation import PLAIN
 
+    from khabar.eval.data import load_articles, load_questions
+    from khabar.eval.pipelines import KhabarPipeline
     from khabar.settings import Settings
-    from rag.eval.data import load_articles, load_questions
-    from rag.eval.pipelines import KhabarPipeline
     from rag.service import QAService
 
     questions = load_questions(XQUAD / "questions.jsonl")[: args.limit]

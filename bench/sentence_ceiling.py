@@ -49,10 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     sys.path.insert(0, str(ROOT))
     from index.analysis import analyze
+    from khabar.eval.data import load_articles, load_questions
+    from khabar.eval.metrics import answer_contains
+    from khabar.eval.pipelines import KhabarPipeline
     from khabar.settings import Settings
-    from rag.eval.data import load_articles, load_questions
-    from rag.eval.metrics import answer_contains
-    from rag.eval.pipelines import KhabarPipeline
     from rag.evidence import term_overlap
     from rag.service import QAService
 

@@ -20,10 +20,8 @@ from typer.testing import CliRunner
 from index.records import Passage
 from khabar import settings as settings_mod
 from khabar.cli import app
-from khabar.settings import Settings
-from khabar.store import validate_index_name
-from rag.eval.compare import compare_reports, render_compare_markdown
-from rag.eval.data import (
+from khabar.eval.compare import compare_reports, render_compare_markdown
+from khabar.eval.data import (
     ArticleInfo,
     ArticleSet,
     EvalDataError,
@@ -33,10 +31,12 @@ from rag.eval.data import (
     load_articles,
     load_questions,
 )
-from rag.eval.metrics import citation_support, cited_segments
-from rag.eval.pipelines import BuildInfo, eval_index_name
-from rag.eval.report import render_html, render_markdown, write_reports
-from rag.eval.runner import check_thresholds, parse_threshold, run_eval
+from khabar.eval.metrics import citation_support, cited_segments
+from khabar.eval.pipelines import BuildInfo, eval_index_name
+from khabar.eval.report import render_html, render_markdown, write_reports
+from khabar.eval.runner import check_thresholds, parse_threshold, run_eval
+from khabar.settings import Settings
+from khabar.store import validate_index_name
 from rag.types import Answer, Citation
 from tests.factories import make_passage
 
@@ -603,8 +603,8 @@ def test_fail_under_and_compare(e2e, tmp_path):
 
 @pytest.mark.integration
 def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path, model_cache):
+    from khabar.eval.stock import StockPipeline
     from khabar.store import chroma_client
-    from rag.eval.stock import StockPipeline
 
     settings = Settings(data_dir=tmp_path / "data", model_cache_dir=model_cache)
     articles = load_articles([write_jsonl(tmp_path / "articles.jsonl", ARTICLES)])
@@ -626,7 +626,7 @@ def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path,
 
 
 def test_top_sentence_is_the_first_quoted_sentence_even_with_initials():
-    from rag.eval.scoring import score_question, top_sentence
+    from khabar.eval.scoring import score_question, top_sentence
 
     sentence = "समिति का नेतृत्व निकोलस ई. गोलोविन ने किया।"
     p = passage("apollo", sentence + " बाद में समिति भंग हुई।", 1, "hi")

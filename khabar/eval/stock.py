@@ -18,9 +18,9 @@ import numpy as np
 
 from index.records import Passage
 from ingest.chunking import split_sentences
+from khabar.eval.data import ArticleSet
+from khabar.eval.pipelines import BuildInfo, BuildProgress, index_settings
 from khabar.settings import Settings
-from rag.eval.data import ArticleSet
-from rag.eval.pipelines import BuildInfo, BuildProgress, index_settings
 from rag.types import Answer, Citation
 
 BEST_SENTENCE_CHUNKS = 5

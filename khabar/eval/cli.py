@@ -26,8 +26,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from rag.eval.pipelines import PIPELINES, BuildInfo
-from rag.eval.runner import Observer
+from khabar.eval.pipelines import PIPELINES, BuildInfo
+from khabar.eval.runner import Observer
 
 __all__ = ["eval_command"]
 
@@ -105,7 +105,7 @@ def _usage_error(message: str) -> typer.Exit:
 
 def summary_table(name: str, result: dict[str, Any]) -> Table:
     """Overall and per-question-language metrics of one pipeline, as a Rich table."""
-    from rag.eval.report import TABLE_METRICS, format_value, label
+    from khabar.eval.report import TABLE_METRICS, format_value, label
 
     metrics = result["metrics"]
     columns = {"overall": metrics["overall"], **metrics["by_language"]}
@@ -119,7 +119,7 @@ def summary_table(name: str, result: dict[str, Any]) -> Table:
 
 
 def _print_summary(report: dict[str, Any]) -> None:
-    from rag.eval.report import format_value
+    from khabar.eval.report import format_value
 
     for name, result in report["pipelines"].items():
         console.print(summary_table(name, result))
@@ -139,8 +139,8 @@ def _print_summary(report: dict[str, Any]) -> None:
 
 
 def _run_compare(dirs: tuple[Path, Path], out: Path | None) -> None:
-    from rag.eval.compare import compare_reports, delta_table, flip_table, render_compare_markdown
-    from rag.eval.report import load_report
+    from khabar.eval.compare import compare_reports, delta_table, flip_table, render_compare_markdown
+    from khabar.eval.report import load_report
 
     try:
         a, b = load_report(dirs[0]), load_report(dirs[1])
@@ -255,7 +255,7 @@ def eval_command(
         return
 
     from khabar import settings as settings_mod
-    from rag.eval.data import (
+    from khabar.eval.data import (
         EvalDataError,
         SourceFile,
         check_gold_ids,
@@ -263,8 +263,8 @@ def eval_command(
         load_questions,
         sha256_file,
     )
-    from rag.eval.pipelines import make_pipeline
-    from rag.eval.runner import check_thresholds, parse_threshold, run_eval
+    from khabar.eval.pipelines import make_pipeline
+    from khabar.eval.runner import check_thresholds, parse_threshold, run_eval
 
     if questions is None or not articles:
         raise _usage_error(
@@ -306,7 +306,7 @@ def eval_command(
     )
     _print_summary(report)
     if out is not None:
-        from rag.eval.report import write_reports
+        from khabar.eval.report import write_reports
 
         paths = write_reports(report, out)
         console.print("Wrote " + ", ".join(str(p) for p in paths.values()))

@@ -3,7 +3,7 @@
 A pipeline is anything that can ``build`` an index of the evaluation's articles and then ``ask``
 a question, returning the same :class:`rag.types.Answer` the CLI and the chat show. Only
 "khabar" (the real answering path, :class:`rag.service.QAService`) and "stock" (the llama-index
-pipeline a user would build instead, :mod:`rag.eval.stock`); the runner and the reports hold
+pipeline a user would build instead, :mod:`khabar.eval.stock`); the runner and the reports hold
 several pipelines' results side by side.
 """
 
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from khabar.eval.data import ArticleSet
 from khabar.settings import Settings
-from rag.eval.data import ArticleSet
 from rag.types import Answer
 
 __all__ = [
@@ -243,7 +243,7 @@ class KhabarPipeline:
 
 
 def _stock(settings: Settings, top_k: int, rebuild: bool = False) -> Pipeline:
-    from rag.eval.stock import StockPipeline  # imports this module: load it on demand
+    from khabar.eval.stock import StockPipeline  # imports this module: load it on demand
 
     return StockPipeline(settings, top_k, rebuild)
 
