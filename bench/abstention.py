@@ -50,7 +50,7 @@ def main() -> int:
         return 0
     sys.path.insert(0, str(ROOT))
     from khabar.eval.data import load_articles, load_questions
-    from khabar.eval.pipelines import KhabarPipeline
+    from khabar.eval.khabar_pipeline import KhabarPipeline
     from khabar.settings import Settings
 
     xq = DATA / "eval" / "xquad-hi-dev"

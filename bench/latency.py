@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from ablation import PLAIN
 
     from khabar.eval.data import load_articles, load_questions
-    from khabar.eval.pipelines import KhabarPipeline
+    from khabar.eval.khabar_pipeline import KhabarPipeline
     from khabar.settings import Settings
     from rag.service import QAService
 

@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from index.analysis import analyze
     from khabar.eval.data import load_articles, load_questions
+    from khabar.eval.khabar_pipeline import KhabarPipeline
     from khabar.eval.metrics import answer_contains
-    from khabar.eval.pipelines import KhabarPipeline
     from khabar.settings import Settings
     from rag.evidence import term_overlap
     from rag.service import QAService

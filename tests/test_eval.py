@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from index.records import Passage
 from khabar import settings as settings_mod
 from khabar.cli import app
+from khabar.eval.build import BuildInfo
 from khabar.eval.compare import compare_reports, render_compare_markdown
 from khabar.eval.data import (
     ArticleInfo,
@@ -31,8 +32,8 @@ from khabar.eval.data import (
     load_articles,
     load_questions,
 )
+from khabar.eval.khabar_pipeline import eval_index_name
 from khabar.eval.metrics import citation_support, cited_segments
-from khabar.eval.pipelines import BuildInfo, eval_index_name
 from khabar.eval.report import render_html, render_markdown, write_reports
 from khabar.eval.runner import check_thresholds, parse_threshold, run_eval
 from khabar.settings import Settings

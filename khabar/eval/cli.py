@@ -26,7 +26,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from khabar.eval.pipelines import PIPELINES, BuildInfo
+from khabar.eval.build import BuildInfo
+from khabar.eval.pipelines import PIPELINES
 from khabar.eval.runner import Observer
 
 __all__ = ["eval_command"]

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from khabar.eval.build import BuildInfo, Pipeline
 from khabar.eval.data import ArticleSet, Question, SourceFile
-from khabar.eval.pipelines import BuildInfo, Pipeline
 from khabar.eval.scoring import METRICS, RANK_CUTOFF, breakdowns, gate_metrics, score_question, summarise
 
 __all__ = [

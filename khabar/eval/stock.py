@@ -14,12 +14,9 @@ import json
 import time
 from typing import Any
 
-import numpy as np
-
 from index.records import Passage
-from ingest.chunking import split_sentences
+from khabar.eval.build import BuildInfo, BuildProgress, index_settings
 from khabar.eval.data import ArticleSet
-from khabar.eval.pipelines import BuildInfo, BuildProgress, index_settings
 from khabar.settings import Settings
 from rag.types import Answer, Citation
 
@@ -111,6 +108,12 @@ class StockPipeline:
         )
 
     def ask(self, question: str) -> Answer:
+        # Loaded here, like build()'s imports: the registry imports this module whenever the CLI
+        # starts, and numpy with ingest.chunking (llama-index) would add seconds to every command.
+        import numpy as np
+
+        from ingest.chunking import split_sentences
+
         if self._index is None:
             raise RuntimeError("build() the evaluation index before asking questions")
         t0 = time.perf_counter()
