@@ -4,7 +4,7 @@ Why: every default in ``khabar/settings.py`` that shapes retrieval or answers (r
 fusion, sentence-evidence weights, syndicated-copy folding, answer length) must be justified by
 figures. This script asks the development questions once per configuration, each a step from
 "dense only" towards the defaults, through the same runner and scoring as ``khabar eval``
-(:func:`rag.eval.runner.run_pipeline` with :class:`rag.eval.pipelines.KhabarPipeline`), over
+(:func:`khabar.eval.runner.run_pipeline` with :class:`khabar.eval.khabar_pipeline.KhabarPipeline`), over
 one shared index (the configurations differ only in settings that leave the index as it is).
 
 The stock llama-index pipeline is the anchor: its figures come from a side-by-side
@@ -178,10 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{XQUAD} or {DISTRACTORS} is absent: nothing to measure.", file=sys.stderr)
         return 0
     sys.path.insert(0, str(ROOT))
+    from khabar.eval.data import load_articles, load_questions
+    from khabar.eval.khabar_pipeline import ANSWER_SETTINGS, KhabarPipeline
+    from khabar.eval.pipelines import make_pipeline
+    from khabar.eval.runner import Observer, run_pipeline
     from khabar.settings import Settings
-    from rag.eval.data import load_articles, load_questions
-    from rag.eval.pipelines import ANSWER_SETTINGS, KhabarPipeline, make_pipeline
-    from rag.eval.runner import Observer, run_pipeline
 
     questions = load_questions(XQUAD / "questions.jsonl")[: args.limit]
     articles = load_articles([XQUAD / "articles.jsonl", DISTRACTORS])

@@ -49,9 +49,9 @@ def main() -> int:
         print(f"{DATA} is absent: nothing to fit (the development data lives beside the project).")
         return 0
     sys.path.insert(0, str(ROOT))
+    from khabar.eval.data import load_articles, load_questions
+    from khabar.eval.khabar_pipeline import KhabarPipeline
     from khabar.settings import Settings
-    from rag.eval.data import load_articles, load_questions
-    from rag.eval.pipelines import KhabarPipeline
 
     xq = DATA / "eval" / "xquad-hi-dev"
     never_decline = {"min_evidence_score": -1.0, "min_evidence_score_cross_lingual": -1.0}

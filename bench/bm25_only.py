@@ -33,7 +33,7 @@ import numpy as np
 from index.analysis import analyze
 from index.lexical import LexicalIndex
 from index.text import word_tokens
-from rag.eval.metrics import gold_rank, hit_at_k, mean
+from khabar.eval.metrics import gold_rank, hit_at_k, mean
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

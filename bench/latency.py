@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     from ablation import PLAIN
 
     from khabar import components
+    from khabar.eval.data import load_articles, load_questions
+    from khabar.eval.khabar_pipeline import KhabarPipeline
     from khabar.settings import Settings
-    from rag.eval.data import load_articles, load_questions
-    from rag.eval.pipelines import KhabarPipeline
 
     questions = load_questions(XQUAD / "questions.jsonl")[: args.limit]
     base = Settings(data_dir=args.data_dir, top_k=10)

@@ -166,7 +166,7 @@ def print_table(sets: dict[str, dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from rag.eval.report import format_value, label
+    from khabar.eval.report import format_value, label
 
     columns: dict[str, dict[str, Any]] = {}
     for name, s in sets.items():

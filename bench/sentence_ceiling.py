@@ -50,10 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from index.analysis import analyze
     from khabar import components
+    from khabar.eval.data import load_articles, load_questions
+    from khabar.eval.khabar_pipeline import KhabarPipeline
+    from khabar.eval.metrics import answer_contains
     from khabar.settings import Settings
-    from rag.eval.data import load_articles, load_questions
-    from rag.eval.metrics import answer_contains
-    from rag.eval.pipelines import KhabarPipeline
     from rag.evidence import term_overlap
 
     settings = Settings(data_dir=args.data_dir, top_k=10)

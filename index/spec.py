@@ -53,7 +53,9 @@ def _tree(source: str) -> str:
             and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)
         ):
-            body[0] = ast.Pass()
+            del body[0]
+            if not body:
+                body.append(ast.Pass())
     return ast.dump(tree, annotate_fields=False)
 
 

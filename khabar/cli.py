@@ -249,8 +249,8 @@ def serve(
 
 # --- eval ---------------------------------------------------------------------------------
 def _register_eval() -> None:
-    """`khabar eval` is defined beside the evaluation harness (rag/eval/cli.py); only registered here."""
-    from rag.eval.cli import eval_command
+    """`khabar eval` is defined beside the evaluation harness (khabar/eval/cli.py); only registered here."""
+    from khabar.eval.cli import eval_command
 
     app.command("eval")(eval_command)
 

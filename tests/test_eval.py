@@ -21,9 +21,9 @@ from index.chroma import validate_index_name
 from index.records import Passage
 from khabar import settings as settings_mod
 from khabar.cli import app
-from khabar.settings import Settings
-from rag.eval.compare import compare_reports, render_compare_markdown
-from rag.eval.data import (
+from khabar.eval.build import BuildInfo
+from khabar.eval.compare import compare_reports, render_compare_markdown
+from khabar.eval.data import (
     ArticleInfo,
     ArticleSet,
     EvalDataError,
@@ -33,10 +33,11 @@ from rag.eval.data import (
     load_articles,
     load_questions,
 )
-from rag.eval.metrics import citation_support, cited_segments
-from rag.eval.pipelines import BuildInfo, eval_index_name
-from rag.eval.report import render_html, render_markdown, write_reports
-from rag.eval.runner import check_thresholds, parse_threshold, run_eval
+from khabar.eval.khabar_pipeline import eval_index_name
+from khabar.eval.metrics import citation_support, cited_segments
+from khabar.eval.report import render_html, render_markdown, write_reports
+from khabar.eval.runner import check_thresholds, parse_threshold, run_eval
+from khabar.settings import Settings
 from rag.types import Answer, Citation
 from tests.factories import make_passage
 
@@ -334,6 +335,48 @@ def test_index_name_follows_content_and_index_settings():
     assert eval_index_name(["aa", "cc"], base) != name
 
 
+def test_index_name_follows_every_recipe_setting_and_no_answer_setting():
+    from khabar.eval.khabar_pipeline import ANSWER_SETTINGS
+    from khabar.settings import EmbeddingSettings, RecipeSettings
+
+    base = Settings()
+    name = eval_index_name(["a", "b"], base)
+    changed = {
+        "chunk_overlap_tokens": 20,
+        "language_detection": False,
+        "languages": ("hi", "en"),
+        "index_titles": False,
+        "embed_query_prefix": "q: ",
+        "embed_max_tokens": 256,
+    }
+    recipe = (set(RecipeSettings.model_fields) | set(EmbeddingSettings.model_fields)) - {
+        "embed_batch_size",
+        "model_cache_dir",
+    }
+    assert set(changed) <= recipe
+    for field, value in changed.items():
+        assert eval_index_name(["a", "b"], base.model_copy(update={field: value})) != name, field
+    for field in ANSWER_SETTINGS:  # answer settings never rename (and so rebuild) the index
+        value = getattr(base, field)
+        other = (not value) if isinstance(value, bool) else value
+        assert eval_index_name(["a", "b"], base.model_copy(update={field: other})) == name, field
+
+
+def test_the_recipes_code_fingerprint_follows_code_not_comments(tmp_path, monkeypatch):
+    from index.spec import code_fingerprint
+
+    module = tmp_path / "recipe_probe.py"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module.write_text('"""Doc."""\n\ndef chunk(x):\n    return x[:220]\n')
+    first = code_fingerprint(["recipe_probe"])
+    module.write_text(
+        '"""Reworded doc."""\n\n\ndef chunk(x):  # a comment\n    """Why."""\n    return x[:220]\n'
+    )
+    assert code_fingerprint(["recipe_probe"]) == first  # docstrings, comments, blank lines
+    module.write_text('"""Doc."""\n\ndef chunk(x):\n    return x[:128]\n')
+    assert code_fingerprint(["recipe_probe"]) != first  # what the code does
+
+
 # --- input validation ----------------------------------------------------------------------------
 
 
@@ -599,7 +642,7 @@ def test_fail_under_and_compare(e2e, tmp_path):
 def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path, model_cache):
     from index.chroma import chroma_client
     from khabar import components
-    from rag.eval.stock import StockPipeline
+    from khabar.eval.stock import StockPipeline
 
     settings = Settings(data_dir=tmp_path / "data", model_cache_dir=model_cache)
     articles = load_articles([write_jsonl(tmp_path / "articles.jsonl", ARTICLES)])
@@ -621,7 +664,7 @@ def test_stock_pipeline_builds_once_and_answers_with_its_best_sentence(tmp_path,
 
 
 def test_top_sentence_is_the_first_quoted_sentence_even_with_initials():
-    from rag.eval.scoring import score_question, top_sentence
+    from khabar.eval.scoring import score_question, top_sentence
 
     sentence = "समिति का नेतृत्व निकोलस ई. गोलोविन ने किया।"
     p = passage("apollo", sentence + " बाद में समिति भंग हुई।", 1, "hi")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from index.text import fold, word_tokens
-from rag.eval.metrics import (
+from khabar.eval.metrics import (
     abstention_rates,
     answer_contains,
     citation_precision,

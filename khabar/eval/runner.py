@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from rag.eval.data import ArticleSet, Question, SourceFile
-from rag.eval.pipelines import BuildInfo, Pipeline
-from rag.eval.scoring import METRICS, RANK_CUTOFF, breakdowns, gate_metrics, score_question, summarise
+from khabar.eval.build import BuildInfo, Pipeline
+from khabar.eval.data import ArticleSet, Question, SourceFile
+from khabar.eval.scoring import METRICS, RANK_CUTOFF, breakdowns, gate_metrics, score_question, summarise
 
 __all__ = [
     "DEFINITIONS",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,8 +27,20 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from rag.eval.pipelines import PIPELINES, BuildInfo
-from rag.eval.runner import Observer
+from khabar import settings as settings_mod
+from khabar.eval.build import BuildInfo
+from khabar.eval.data import (
+    ArticleSet,
+    EvalDataError,
+    Question,
+    SourceFile,
+    check_gold_ids,
+    load_articles,
+    load_questions,
+    sha256_file,
+)
+from khabar.eval.pipelines import PIPELINES, make_pipeline
+from khabar.eval.runner import Observer, check_thresholds, parse_threshold, run_eval
 
 __all__ = ["eval_command"]
 
@@ -105,7 +118,7 @@ def _usage_error(message: str) -> typer.Exit:
 
 def summary_table(name: str, result: dict[str, Any]) -> Table:
     """Overall and per-question-language metrics of one pipeline, as a Rich table."""
-    from rag.eval.report import TABLE_METRICS, format_value, label
+    from khabar.eval.report import TABLE_METRICS, format_value, label
 
     metrics = result["metrics"]
     columns = {"overall": metrics["overall"], **metrics["by_language"]}
@@ -119,7 +132,7 @@ def summary_table(name: str, result: dict[str, Any]) -> Table:
 
 
 def _print_summary(report: dict[str, Any]) -> None:
-    from rag.eval.report import format_value
+    from khabar.eval.report import format_value
 
     for name, result in report["pipelines"].items():
         console.print(summary_table(name, result))
@@ -139,8 +152,8 @@ def _print_summary(report: dict[str, Any]) -> None:
 
 
 def _run_compare(dirs: tuple[Path, Path], out: Path | None) -> None:
-    from rag.eval.compare import compare_reports, delta_table, flip_table, render_compare_markdown
-    from rag.eval.report import load_report
+    from khabar.eval.compare import compare_reports, delta_table, flip_table, render_compare_markdown
+    from khabar.eval.report import load_report
 
     try:
         a, b = load_report(dirs[0]), load_report(dirs[1])
@@ -206,6 +219,123 @@ def _command_line(
     return [shlex.quote(a) for a in args]
 
 
+# --- the steps of ``khabar eval`` (without --compare), in the order eval_command takes them ----------
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The command's arguments once checked: all are checked before any file is read."""
+
+    questions: Path
+    articles: list[Path]
+    pipelines: list[str]  # as given (repeats too); the first is the one --fail-under gates
+    fail_under: list[str]  # as given, for the report's command line
+    thresholds: list[tuple[str, float]]
+
+
+def _check_arguments(
+    questions: Path | None,
+    articles: list[Path] | None,
+    fail_under: list[str] | None,
+    pipeline: list[str] | None,
+) -> _Request:
+    """Usage errors (exit 2): missing inputs, a malformed threshold, an unknown pipeline."""
+    if questions is None or not articles:
+        raise _usage_error(
+            "give --questions FILE and at least one --articles FILE (or --compare DIR_A DIR_B)"
+        )
+    try:
+        thresholds = [parse_threshold(t) for t in fail_under or []]
+    except ValueError as err:
+        raise _usage_error(str(err)) from err
+    names = pipeline or ["khabar"]
+    unknown = [p for p in names if p not in PIPELINES]
+    if unknown:
+        raise _usage_error(f"unknown pipeline {', '.join(unknown)}; available: {', '.join(PIPELINES)}")
+    return _Request(questions, articles, names, fail_under or [], thresholds)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The validated question and article files."""
+
+    all_questions: list[Question]  # the whole file: its size is recorded even under --limit
+    chosen: list[Question]  # the ones asked
+    articles: ArticleSet
+
+
+def _load_inputs(request: _Request, limit: int | None) -> _Inputs:
+    """Every problem in the files at once (exit 2), before any index is built."""
+    try:
+        all_questions = load_questions(request.questions)
+        article_set = load_articles(request.articles)
+        check_gold_ids(all_questions, article_set)
+    except EvalDataError as err:
+        err_console.print(str(err), markup=False, style="red", soft_wrap=True)
+        raise typer.Exit(2) from err
+    chosen = all_questions[:limit] if limit else all_questions
+    return _Inputs(all_questions, chosen, article_set)
+
+
+def _run(
+    request: _Request,
+    inputs: _Inputs,
+    *,
+    top_k: int,
+    out: Path | None,
+    name: str | None,
+    limit: int | None,
+    rebuild: bool,
+) -> dict[str, Any]:
+    """Build each pipeline's index and ask the questions, with progress bars: the report dict."""
+    run_name = name or (
+        out.name if out is not None else "eval-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    )
+    settings = settings_mod.get_settings()
+    pipelines = [make_pipeline(p, settings, top_k, rebuild) for p in dict.fromkeys(request.pipelines)]
+    questions_file = SourceFile(
+        str(request.questions.resolve()), sha256_file(request.questions), len(inputs.all_questions)
+    )
+    command = _command_line(
+        request.questions,
+        request.articles,
+        top_k,
+        out,
+        run_name,
+        limit,
+        request.pipelines,
+        request.fail_under,
+    )
+    return run_eval(
+        inputs.chosen,
+        inputs.articles,
+        pipelines,
+        name=run_name,
+        top_k=top_k,
+        questions_file=questions_file,
+        command=command,
+        limit=limit,
+        observer=RichObserver(),
+    )
+
+
+def _write_reports(report: dict[str, Any], out: Path) -> None:
+    from khabar.eval.report import write_reports
+
+    paths = write_reports(report, out)
+    console.print("Wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def _enforce_thresholds(report: dict[str, Any], pipeline: str, thresholds: list[tuple[str, float]]) -> None:
+    """Exit 1 when ``pipeline``'s overall figures miss a --fail-under threshold."""
+    failures = check_thresholds(report["pipelines"][pipeline]["metrics"]["overall"], thresholds)
+    if failures:
+        for failure in failures:
+            err_console.print(f"[red]FAIL[/red] {pipeline}: {failure}", soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"[green]All {len(thresholds)} threshold(s) met[/green] ({pipeline}).")
+
+
 def eval_command(
     questions: Annotated[
         Path | None, typer.Option("--questions", help="Questions, JSONL (see shared/data/README.md).")
@@ -254,67 +384,11 @@ def eval_command(
         _run_compare(compare, out)
         return
 
-    from khabar import settings as settings_mod
-    from rag.eval.data import (
-        EvalDataError,
-        SourceFile,
-        check_gold_ids,
-        load_articles,
-        load_questions,
-        sha256_file,
-    )
-    from rag.eval.pipelines import make_pipeline
-    from rag.eval.runner import check_thresholds, parse_threshold, run_eval
-
-    if questions is None or not articles:
-        raise _usage_error(
-            "give --questions FILE and at least one --articles FILE (or --compare DIR_A DIR_B)"
-        )
-    try:
-        thresholds = [parse_threshold(t) for t in fail_under or []]
-    except ValueError as err:
-        raise _usage_error(str(err)) from err
-    names = pipeline or ["khabar"]
-    unknown = [p for p in names if p not in PIPELINES]
-    if unknown:
-        raise _usage_error(f"unknown pipeline {', '.join(unknown)}; available: {', '.join(PIPELINES)}")
-    try:
-        all_questions = load_questions(questions)
-        article_set = load_articles(articles)
-        check_gold_ids(all_questions, article_set)
-    except EvalDataError as err:
-        err_console.print(str(err), markup=False, style="red", soft_wrap=True)
-        raise typer.Exit(2) from err
-    chosen = all_questions[:limit] if limit else all_questions
-
-    run_name = name or (
-        out.name if out is not None else "eval-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    )
-    settings = settings_mod.get_settings()
-    pipelines = [make_pipeline(p, settings, top_k, rebuild) for p in dict.fromkeys(names)]
-    questions_file = SourceFile(str(questions.resolve()), sha256_file(questions), len(all_questions))
-    report = run_eval(
-        chosen,
-        article_set,
-        pipelines,
-        name=run_name,
-        top_k=top_k,
-        questions_file=questions_file,
-        command=_command_line(questions, articles, top_k, out, run_name, limit, names, fail_under or []),
-        limit=limit,
-        observer=RichObserver(),
-    )
+    request = _check_arguments(questions, articles, fail_under, pipeline)
+    inputs = _load_inputs(request, limit)
+    report = _run(request, inputs, top_k=top_k, out=out, name=name, limit=limit, rebuild=rebuild)
     _print_summary(report)
     if out is not None:
-        from rag.eval.report import write_reports
-
-        paths = write_reports(report, out)
-        console.print("Wrote " + ", ".join(str(p) for p in paths.values()))
-    if thresholds:
-        primary = names[0]
-        failures = check_thresholds(report["pipelines"][primary]["metrics"]["overall"], thresholds)
-        if failures:
-            for failure in failures:
-                err_console.print(f"[red]FAIL[/red] {primary}: {failure}", soft_wrap=True)
-            raise typer.Exit(1)
-        console.print(f"[green]All {len(thresholds)} threshold(s) met[/green] ({primary}).")
+        _write_reports(report, out)
+    if request.thresholds:
+        _enforce_thresholds(report, request.pipelines[0], request.thresholds)

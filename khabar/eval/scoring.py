@@ -5,12 +5,12 @@ Two steps, kept apart on purpose: :func:`score_question` turns one question and 
 :func:`summarise` only averages records. So every number in a report can be recomputed from
 ``report.json`` alone, and a comparison of two runs works on records, not on re-running anything.
 
-Definitions (shared/data/README.md, and the functions of :mod:`rag.eval.metrics`):
+Definitions (shared/data/README.md, and the functions of :mod:`khabar.eval.metrics`):
 
 * retrieval is judged at article level on answerable questions: a hit at k when a passage of a
   gold article is among the first k *passages* (``gold_rank(..., unique=False)``, the README's
   wording); MRR@10 uses the same passage rank; nDCG@10 ranks distinct articles
-  (:func:`rag.eval.metrics.ndcg_at_k`);
+  (:func:`khabar.eval.metrics.ndcg_at_k`);
 * answered right: a gold string occurs in the answer (NFC, case-folded, citation markers
   stripped); a declined answer is never right; unanswerable questions are judged by declining.
 """
@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rag.eval.data import Question
-from rag.eval.metrics import (
+from khabar.eval.data import Question
+from khabar.eval.metrics import (
     abstention_rates,
     answer_contains,
     citation_precision,

@@ -14,13 +14,11 @@ import json
 import time
 from typing import Any
 
-import numpy as np
-
 from index.records import Passage
-from ingest.chunking import split_sentences
+from khabar import components
+from khabar.eval.build import BuildInfo, BuildProgress
+from khabar.eval.data import ArticleSet
 from khabar.settings import Settings
-from rag.eval.data import ArticleSet
-from rag.eval.pipelines import BuildInfo, BuildProgress, index_settings
 from rag.types import Answer, Citation
 
 BEST_SENTENCE_CHUNKS = 5
@@ -44,7 +42,7 @@ class StockPipeline:
             "top_k": self.top_k,
             "splitter": "SentenceSplitter() defaults (1024/200)",
             "answer": f"most query-similar sentence of the top-{BEST_SENTENCE_CHUNKS} chunks",
-            **index_settings(self.settings),
+            **components.index_spec(self.settings).describe(),
         }
 
     def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
@@ -54,10 +52,12 @@ class StockPipeline:
 
         from index.chroma import chroma_client, drop_collections
         from ingest.readers import iter_sources, read_file
-        from khabar import components
 
         key = json.dumps(
-            {"files": sorted(f.sha256 for f in articles.files), "settings": index_settings(self.settings)},
+            {
+                "files": sorted(f.sha256 for f in articles.files),
+                "recipe": components.index_spec(self.settings).fingerprint(),
+            },
             sort_keys=True,
         )
         self.index_name = "stock-" + hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -114,6 +114,12 @@ class StockPipeline:
         )
 
     def ask(self, question: str) -> Answer:
+        # Loaded here, like build()'s imports: the registry imports this module whenever the CLI
+        # starts, and numpy with ingest.chunking (llama-index) would add seconds to every command.
+        import numpy as np
+
+        from ingest.chunking import split_sentences
+
         if self._index is None:
             raise RuntimeError("build() the evaluation index before asking questions")
         t0 = time.perf_counter()

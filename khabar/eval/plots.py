@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from rag.eval.scoring import METRICS
+from khabar.eval.scoring import METRICS
 
 __all__ = ["BAR_METRICS", "latency_histogram", "metric_bars", "rank_histogram"]
 

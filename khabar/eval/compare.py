@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.eval.report import RUN_METRICS, Table, format_value, label
-from rag.eval.report import md_escape as _md_text
-from rag.eval.scoring import METRICS
+from khabar.eval.report import RUN_METRICS, Table, format_value, label
+from khabar.eval.report import md_escape as _md_text
+from khabar.eval.scoring import METRICS
 
 __all__ = ["FLAGS", "compare_reports", "pair_pipelines", "render_compare_markdown"]
 

@@ -1,4 +1,4 @@
-"""Write an evaluation (the ``report.json`` dict from :func:`rag.eval.runner.run_eval`) to disk.
+"""Write an evaluation (the ``report.json`` dict from :func:`khabar.eval.runner.run_eval`) to disk.
 
 Three files, each for a reader: ``report.json`` (everything, for tools and ``--compare``),
 ``report.md`` (tables a reviewer reads in a diff or a pull request) and ``report.html``
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.eval.scoring import METRICS
+from khabar.eval.scoring import METRICS
 
 __all__ = [
     "MAX_LISTED",
@@ -257,7 +257,7 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _plots_html(result: dict[str, Any], top_k: int) -> str:
-    from rag.eval.plots import latency_histogram, metric_bars, rank_histogram
+    from khabar.eval.plots import latency_histogram, metric_bars, rank_histogram
 
     records = result["questions"]
     ranks = [r["gold_rank"] for r in records if r["answerable"] and r["gold_ids"]]
