@@ -242,9 +242,9 @@ def serve(
         from ingest.pipeline import Ingestor
 
         run_ingest(Ingestor(settings_mod.get_settings()), ingest_path, prune=False)
-    import app as web
+    from khabar.web.serve import launch
 
-    web.launch(settings_mod.get_settings(), host=host, port=port)
+    launch(settings_mod.get_settings(), host=host, port=port)
 
 
 # --- eval ---------------------------------------------------------------------------------
