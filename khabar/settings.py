@@ -195,6 +195,24 @@ class Settings(BaseSettings):
     )
     language_detection: bool = Field(True, description="Detect an article's language when it is not given.")
 
+    # --- web chat ------------------------------------------------------------------------
+    serve_host: str = Field(
+        "127.0.0.1",
+        description=(
+            "Interface the web chat listens on ('0.0.0.0': every interface). GRADIO_SERVER_NAME, "
+            "when set, wins (deployments set it); `khabar serve --host` wins over both."
+        ),
+    )
+    serve_port: int = Field(
+        7860,
+        ge=1,
+        le=65535,
+        description=(
+            "Port the web chat listens on. GRADIO_SERVER_PORT, when set, wins (deployments set it); "
+            "`khabar serve --port` wins over both."
+        ),
+    )
+
 
 _OVERRIDES: dict[str, Any] = {}
 
