@@ -231,20 +231,34 @@ def chat(
 # --- serve --------------------------------------------------------------------------------
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to listen on (default: GRADIO_SERVER_NAME, else KHABAR_SERVE_HOST)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Port to listen on (default: GRADIO_SERVER_PORT, else KHABAR_SERVE_PORT)."
+        ),
+    ] = None,
     ingest_path: Annotated[
         list[Path] | None, typer.Option("--ingest", help="Ingest these files/folders before serving.")
     ] = None,
 ) -> None:
     """Start the web chat."""
+    from khabar.web.serve import launch, server_address
+
+    settings = settings_mod.get_settings()
+    try:
+        host, port = server_address(settings, host, port)
+    except ValueError as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from err
     if ingest_path:
         from khabar import components
 
-        run_ingest(components.ingestor(settings_mod.get_settings()), ingest_path, prune=False)
-    import app as web
-
-    web.launch(settings_mod.get_settings(), host=host, port=port)
+        run_ingest(components.ingestor(settings), ingest_path, prune=False)
+    launch(settings, host=host, port=port)
 
 
 # --- eval ---------------------------------------------------------------------------------

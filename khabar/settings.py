@@ -255,8 +255,37 @@ class AnswerSettings(BaseSettings):
     )
 
 
+class ServeSettings(BaseSettings):
+    """Where the web chat listens."""
+
+    model_config = _CONFIG
+
+    serve_host: str = Field(
+        "127.0.0.1",
+        description=(
+            "Interface the web chat listens on ('0.0.0.0': every interface). GRADIO_SERVER_NAME, "
+            "when set, wins (deployments set it); `khabar serve --host` wins over both."
+        ),
+    )
+    serve_port: int = Field(
+        7860,
+        ge=1,
+        le=65535,
+        description=(
+            "Port the web chat listens on. GRADIO_SERVER_PORT, when set, wins (deployments set it); "
+            "`khabar serve --port` wins over both."
+        ),
+    )
+
+
 class Settings(
-    StorageSettings, EmbeddingSettings, RecipeSettings, RetrievalSettings, EvidenceSettings, AnswerSettings
+    StorageSettings,
+    EmbeddingSettings,
+    RecipeSettings,
+    RetrievalSettings,
+    EvidenceSettings,
+    AnswerSettings,
+    ServeSettings,
 ):
     """Every setting, flat (``KHABAR_<NAME>``), declared in the typed part it belongs to: the
     composition root hands each component the part it uses, and eval records parts whole."""

@@ -62,19 +62,19 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, model_cache) -> Iterator[dict[str, Any]]:
     """The shipped corpus ingested with the real model, and the app serving it."""
-    import app
-    from ingest.pipeline import Ingestor
+    from khabar import components
+    from khabar.web.serve import launch
 
     data = tmp_path_factory.mktemp("web") / "data"
     settings = Settings(data_dir=data, model_cache_dir=model_cache)
-    ingestor = Ingestor(settings)
+    ingestor = components.ingestor(settings)
     try:
         report = ingestor.ingest([ROOT / "corpus"])
     finally:
         ingestor.close()
     assert report.ok and report.added >= 1
     port = free_port()
-    demo = app.launch(settings, host="127.0.0.1", port=port, block=False)
+    demo = launch(settings, host="127.0.0.1", port=port, block=False)
     try:
         yield {"url": f"http://127.0.0.1:{port}/", "settings": settings, "data": data}
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,39 @@ def test_a_malformed_date_filter_is_refused_not_ignored(cli):
     reversed_range = cli("ask", "anything", "--from", "2023-09-30", "--to", "2023-09-01")
     assert reversed_range.exit_code == 2
     assert "after the 'to' date" in reversed_range.output
+
+
+@pytest.fixture
+def launched(monkeypatch) -> list[tuple[str, int]]:
+    """``khabar serve`` with launching replaced by noting where it would listen."""
+    import khabar.web.serve as serve_mod
+
+    seen: list[tuple[str, int]] = []
+    monkeypatch.setattr(serve_mod, "launch", lambda settings, host, port: seen.append((host, port)))
+    for name in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    return seen
+
+
+def test_serve_listens_where_the_options_settings_or_gradio_variables_say(cli, launched, monkeypatch):
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+    assert cli("serve").exit_code == 0
+    monkeypatch.setenv("KHABAR_SERVE_PORT", "8080")
+    assert cli("serve").exit_code == 0
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    assert cli("serve").exit_code == 0
+    assert cli("serve", "--host", "127.0.0.2", "--port", "9000").exit_code == 0
+    assert launched == [
+        ("127.0.0.1", 7860),
+        ("127.0.0.1", 8080),
+        ("0.0.0.0", 8080),
+        ("127.0.0.2", 9000),
+    ]
+    assert "app" not in sys.modules  # the CLI serves khabar.web, not the top-level app.py
+
+
+def test_serve_refuses_a_bad_gradio_port_before_loading_anything(cli, launched, monkeypatch):
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "http")
+    result = cli("serve")
+    assert result.exit_code == 2 and "GRADIO_SERVER_PORT" in result.stderr
+    assert launched == []

@@ -1,5 +1,16 @@
-"""Helpers for the web chat (``app.py``): pure rendering, filters, facets and feedback.
+"""Khabar's web face: a Gradio chat over the ingested collection, with cited, highlighted sources.
 
-They live apart from the Gradio wiring so that the escaping rules, which keep article text
-from ever becoming markup, can be unit-tested without starting a server.
+One job a module: ``backend`` (the state every session shares, and the one place the real
+service and ingestor are built), ``handlers`` (what each event does, as plain methods),
+``ui`` (the Blocks layout wiring components to the handlers), ``serve`` (where it listens and
+the launch), and the pure helpers ``render``, ``collection``, ``feedback`` and ``stream``.
+The helpers and handlers live apart from the Gradio wiring so that the escaping rules, which
+keep article text from ever becoming markup, and the chat's behaviour can be unit-tested
+without starting a server or a browser.
 """
+
+import os
+
+# Before Gradio is imported (any module here may import it): the app must start and render
+# with no network at all.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -13,11 +13,14 @@ import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from index.records import Passage
 from rag.types import Answer, Citation
+
+if TYPE_CHECKING:  # only for the annotation: rendering needs no ingest code
+    from khabar.web.collection import Facets
 
 _MD_SPECIALS = frozenset(string.punctuation)
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -269,6 +272,18 @@ def sources_html(answer: Answer, id_prefix: str) -> str:
             )
         return _panel("No answer — closest passages looked at", passages_html(answer.passages, id_prefix))
     return _panel("Sources", citations_html(answer.citations, id_prefix))
+
+
+def header_html(facets: Facets) -> str:
+    """The line above the chat: what Khabar does, and what the collection holds."""
+    langs = ", ".join(language_label(code) for code in facets.languages) or "none yet"
+    span = f" · {facets.first_date} to {facets.last_date}" if facets.has_dates else ""
+    return (
+        "<p><b>Khabar</b> answers questions about the news by quoting the articles, "
+        "and shows which sentence each answer came from.</p>"
+        f'<p class="khabar-note">Collection: {facets.articles} article(s), {facets.chunks} passages · '
+        f"languages: {esc(langs)}{esc(span)}</p>"
+    )
 
 
 def intro_html(articles: int) -> str:

@@ -1,0 +1,84 @@
+"""The state every chat session shares: the question-answering service, the ingest entry
+point and the filter choices read from the collection.
+
+``Backend.from_settings`` takes the real service and ingestor from ``khabar.components``.
+Everything else takes the components, so the handlers can be driven with fakes: no model,
+no Chroma.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest.pipeline import IngestReport, ProgressCallback
+from khabar.settings import Settings
+from khabar.web.collection import Facets, read_facets
+from khabar.web.feedback import FEEDBACK_FILE
+
+# Ingest these (saved) files, reporting progress as it goes; what happened, per file.
+IngestFn = Callable[[Sequence[Path], ProgressCallback], IngestReport]
+
+
+class Backend:
+    """The one service every session asks, and the filter choices read from its collection.
+
+    After articles are added only the facets are re-read: dense retrieval queries Chroma live
+    and the lexical index notices its new generation by itself (the browser test checks that
+    the chat answers from an upload, so a retriever that starts caching would be caught).
+    """
+
+    def __init__(
+        self,
+        service: Any,
+        ingest: IngestFn,
+        read_facets: Callable[[], Facets],
+        *,
+        data_dir: Path,
+        index_name: str,
+    ):
+        """``service`` answers (``ask`` or ``ask_stream``, see ``khabar.web.stream``); ``ingest``
+        adds files; ``read_facets`` reads the filter choices from the collection."""
+        self.service = service
+        self.ingest = ingest
+        self._read_facets = read_facets
+        self.data_dir = Path(data_dir)
+        self.index_name = index_name
+        self.ingest_lock = threading.Lock()
+        self.facets = read_facets()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Backend:
+        """The real service and ingestor over ``settings``' collection (the same ones the CLI uses)."""
+        from khabar import components
+
+        service = components.service(settings)
+
+        def ingest(paths: Sequence[Path], progress: ProgressCallback) -> IngestReport:
+            ingestor = components.ingestor(settings)
+            try:
+                return ingestor.ingest(paths, progress=progress)
+            finally:
+                ingestor.close()
+
+        return cls(
+            service,
+            ingest,
+            lambda: read_facets(service.index),
+            data_dir=settings.data_dir,
+            index_name=service.index.name,
+        )
+
+    def refresh(self) -> None:
+        self.facets = self._read_facets()
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / FEEDBACK_FILE
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Uploads are copied here: Gradio's temporary copies go, the ingester keeps the path."""
+        return self.data_dir / "uploads"

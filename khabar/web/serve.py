@@ -1,0 +1,72 @@
+"""Serving the web face: where it listens, then build the backend and the page, queue, and
+launch Gradio.
+
+``khabar serve`` and ``python app.py`` both end here; neither ingests anything by itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import gradio as gr
+
+from khabar.settings import Settings
+from khabar.web.backend import Backend
+from khabar.web.ui import CSS, THEME, build
+
+
+def server_address(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[str, int]:
+    """Where the chat listens: ``host`` / ``port`` when given (``khabar serve --host/--port``),
+    else Gradio's own ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT`` (what deployments such as
+    container images set for any Gradio app), else the ``serve_host`` / ``serve_port`` settings
+    (``KHABAR_SERVE_HOST`` / ``KHABAR_SERVE_PORT``, ``.env``, the defaults).
+
+    Gradio reads its variables only when ``launch`` gets no address; Khabar always passes one,
+    so it honours them here. An empty variable counts as unset.
+    """
+    env = os.environ if environ is None else environ
+    if host is None:
+        host = env.get("GRADIO_SERVER_NAME", "").strip() or settings.serve_host
+    if port is None:
+        raw = env.get("GRADIO_SERVER_PORT", "").strip()
+        port = _port(raw) if raw else settings.serve_port
+    return host, port
+
+
+def _port(raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise ValueError(f"GRADIO_SERVER_PORT must be a port number (1-65535), not {raw!r}")
+    return port
+
+
+def launch(
+    settings: Settings, host: str | None = None, port: int | None = None, *, block: bool = True
+) -> gr.Blocks:
+    """Serve the chat at :func:`server_address`; ``block=False`` returns at once (tests)."""
+    host, port = server_address(settings, host, port)  # before the model loads: a bad port fails fast
+    demo = build(Backend.from_settings(settings))
+    demo.queue(default_concurrency_limit=4)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        prevent_thread_lock=not block,
+        show_error=True,
+        ssr_mode=False,
+        mcp_server=False,
+        theme=THEME,
+        css=CSS,
+        quiet=not block,
+    )
+    return demo

@@ -1,0 +1,257 @@
+"""The chat's handlers driven directly, with a fake service and a fake ingest: no model, no
+Chroma, no browser. What Gradio does with the yielded values is the browser tests' business."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import pytest
+from gradio.helpers import special_args
+
+from ingest.pipeline import FileResult, IngestReport, Progress
+from khabar.web.backend import Backend
+from khabar.web.collection import Facets
+from khabar.web.handlers import ChatHandlers, Turn
+from rag.types import Answer, Citation
+
+PASSAGE = "The council met on Monday. It approved the budget for 2024. Protests followed."
+SENTENCE = "It approved the budget for 2024."
+NO_FILTERS = ([], [], "", "")  # languages, sources, date_from, date_to as the form sends them
+
+
+def make_answer(question: str) -> Answer:
+    start = PASSAGE.index(SENTENCE)
+    cite = Citation(
+        marker=1,
+        article_id="council.txt",
+        chunk_id="c1:0",
+        title="Council <b>budget</b>",
+        source="Wire",
+        published="2024-01-02",
+        url="",
+        language="en",
+        sentence=SENTENCE,
+        start=start,
+        end=start + len(SENTENCE),
+        passage=PASSAGE,
+        passage_start=0,
+        passage_end=len(PASSAGE),
+        highlight=(start, start + len(SENTENCE)),
+        score=0.9,
+    )
+    return Answer(question, f"{SENTENCE} [1]", [cite], declined=False)
+
+
+class FakeService:
+    """Streams two pieces and then the answer; records what it was asked."""
+
+    def __init__(self, fail: Exception | None = None):
+        self.calls: list[tuple[str, Any, list[str]]] = []
+        self.fail = fail
+
+    def ask_stream(self, question, filters, history):
+        self.calls.append((question, filters, list(history)))
+        if self.fail is not None:
+            raise self.fail
+        yield "It approved "
+        yield "the budget."
+        yield make_answer(question)
+
+
+class FakeIngest:
+    def __init__(self):
+        self.calls: list[list[Path]] = []
+
+    def __call__(self, paths, progress) -> IngestReport:
+        self.calls.append(list(paths))
+        for done, path in enumerate(paths, 1):
+            progress(Progress(len(paths), done, done, 2 * done, str(path)))
+        return IngestReport(
+            files=[FileResult(str(p), "ingested", articles=1, chunks=2) for p in paths], added=len(paths)
+        )
+
+
+@pytest.fixture
+def facets() -> list[Facets]:
+    """What the fake collection holds; a test appends to it to 'change' the collection."""
+    return [Facets(languages=["en"], articles=1, chunks=3)]
+
+
+@pytest.fixture
+def service() -> FakeService:
+    return FakeService()
+
+
+@pytest.fixture
+def ingest() -> FakeIngest:
+    return FakeIngest()
+
+
+@pytest.fixture
+def handlers(tmp_path, service, ingest, facets) -> ChatHandlers:
+    backend = Backend(service, ingest, lambda: facets[-1], data_dir=tmp_path / "data", index_name="news")
+    return ChatHandlers(backend)
+
+
+def run(handlers: ChatHandlers, message: str, chat=None, turns=None, filters=NO_FILTERS) -> list[tuple]:
+    """Every update, each with the chat as it was then (a streamed answer replaces the last message)."""
+    return [
+        (box, list(messages), ts, panel)
+        for box, messages, ts, panel in handlers.respond(message, chat or [], turns or [], *filters)
+    ]
+
+
+def unescaped(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+# --- asking -----------------------------------------------------------------------------------
+
+
+def test_empty_message_yields_nothing_new(handlers, service):
+    chat = [{"role": "user", "content": "earlier"}]
+    turns = [Turn("earlier", None, 1, "khabar-t1")]
+    updates = run(handlers, " \n\t ", chat, turns)
+    assert updates == [("", chat, turns, gr.skip())]
+    assert service.calls == []
+
+
+def test_malformed_date_answers_with_the_filter_error_and_never_asks(handlers, service):
+    updates = run(handlers, "What did the council approve?", filters=([], [], "2024-1-2", ""))
+    assert len(updates) == 1
+    box, chat, turns, panel = updates[0]
+    assert box == ""
+    assert [m["role"] for m in chat] == ["user", "assistant"]
+    assert "(YYYY-MM-DD), not '2024-1-2'" in unescaped(chat[-1]["content"])
+    assert "<h3>Filters</h3>" in panel and "YYYY-MM-DD" in panel
+    assert len(turns) == 1 and turns[0].answer is None  # remembered, but unanswered
+    assert service.calls == []
+
+
+def test_answer_streams_then_shows_the_sources(handlers, service):
+    updates = run(handlers, "  What did   the council approve? ")
+    assert service.calls[0][0] == "What did the council approve?"  # whitespace collapsed
+    assert [u[3] == gr.skip() for u in updates] == [False, True, True, False]
+    assert "Searching" in updates[0][1][-1]["content"] and "Searching" in updates[0][3]
+    assert unescaped(updates[1][1][-1]["content"]).startswith("It approved")
+    assert unescaped(updates[2][1][-1]["content"]).startswith("It approved the budget.")
+    _, chat, turns, panel = updates[-1]
+    assert "](#khabar-t1-src-1" in chat[-1]["content"]  # the marker links to its source
+    assert 'id="khabar-t1-src-1"' in panel and "Council &lt;b&gt;budget&lt;/b&gt;" in panel
+    assert turns[0].answer is not None and turns[0].message_index == 1
+
+
+def test_a_failing_service_says_so_instead_of_searching_forever(handlers):
+    handlers.backend.service = FakeService(fail=RuntimeError("the index is gone"))
+    _, chat, turns, panel = run(handlers, "What did the council approve?")[-1]
+    assert unescaped(chat[-1]["content"]) == "Answering failed: RuntimeError: the index is gone"
+    assert "Answering failed: RuntimeError: the index is gone" in panel and "Searching" not in panel
+    assert turns[0].answer is None
+
+
+def test_follow_up_passes_the_earlier_questions_as_history(handlers, service):
+    _, chat, turns, _ = run(handlers, "What did the council approve?")[-1]
+    _, chat, turns, _ = run(handlers, "When?", chat, turns)[-1]
+    _, chat, turns, _ = run(handlers, "Who protested?", chat, turns)[-1]
+    assert [c[2] for c in service.calls] == [
+        [],
+        ["What did the council approve?"],
+        ["What did the council approve?", "When?"],
+    ]
+    assert [t.id_prefix for t in turns] == ["khabar-t1", "khabar-t2", "khabar-t3"]
+    assert [t.message_index for t in turns] == [1, 3, 5]  # each answer's place in the chat
+    assert len(chat) == 6
+
+
+def test_example_click_asks_the_example(handlers, service):
+    evt = SimpleNamespace(value={"text": "What did Kim promise Russia?"})
+    updates = list(handlers.respond_example(evt, [], [], *NO_FILTERS))
+    assert service.calls[0][0] == "What did Kim promise Russia?"
+    assert updates[-1][2][0].answer is not None
+
+
+# --- revisiting, starting over, voting --------------------------------------------------------
+
+
+def test_clicking_an_earlier_turn_shows_its_sources(handlers):
+    _, chat, turns, _ = run(handlers, "first?")[-1]
+    _, chat, turns, _ = run(handlers, "second?", chat, turns)[-1]
+    for index in (0, 1, [1, 0]):  # the question or the answer of turn 1
+        shown = handlers.show_turn(SimpleNamespace(index=index), turns)
+        assert 'id="khabar-t1-src-1"' in shown
+    assert 'id="khabar-t2-src-1"' in handlers.show_turn(SimpleNamespace(index=3), turns)
+    assert handlers.show_turn(SimpleNamespace(index=9), turns) == gr.skip()
+
+
+def test_new_chat_starts_over_with_the_intro(handlers):
+    chat, turns, panel, box = handlers.new_chat()
+    assert (chat, turns, box) == ([], [], "")
+    assert "Ask a question" in panel  # the collection is not empty
+
+
+def test_vote_writes_a_feedback_line_for_the_voted_turn(handlers):
+    _, chat, turns, _ = run(handlers, "first?")[-1]
+    _, chat, turns, _ = run(handlers, "second?", chat, turns)[-1]
+    path = handlers.backend.feedback_path
+    handlers.vote(SimpleNamespace(index=[3, 0], liked=False), turns)
+    handlers.vote(SimpleNamespace(index=1, liked=True), turns)
+    handlers.vote(SimpleNamespace(index=2, liked=True), turns)  # a question, not an answer: ignored
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [(r["question"], r["vote"]) for r in records] == [("second?", -1), ("first?", 1)]
+    assert records[0]["index"] == "news"
+    assert records[0]["citations"][0]["chunk_id"] == "c1:0"
+
+
+def test_vote_on_an_unanswered_turn_writes_nothing(handlers):
+    _, _, turns, _ = run(handlers, "q?", filters=([], [], "yesterday", ""))[-1]
+    handlers.vote(SimpleNamespace(index=turns[0].message_index, liked=True), turns)
+    assert not handlers.backend.feedback_path.exists()
+
+
+# --- adding articles --------------------------------------------------------------------------
+
+
+def test_add_articles_without_files_asks_for_them(handlers, ingest):
+    for nothing in (None, []):
+        status, *rest = handlers.add_articles(nothing)
+        assert "Choose one or more files first." in status
+        assert rest == [gr.skip()] * 5
+    assert ingest.calls == []
+
+
+def test_add_articles_ingests_the_saved_copies_and_refreshes_the_filters(handlers, ingest, facets, tmp_path):
+    upload = tmp_path / "gradio-tmp" / "story.txt"
+    upload.parent.mkdir()
+    upload.write_text("Budget passed\nThe council approved the budget.", encoding="utf-8")
+    facets.append(Facets(languages=["en", "ta"], sources=["Wire"], first_date="2024-01-02", articles=2))
+    seen: list[tuple] = []
+    status, table, langs, sources, date_row, header = handlers.add_articles(
+        [str(upload)], progress=lambda *a, **kw: seen.append((a, kw))
+    )
+    saved = handlers.backend.uploads_dir / "story.txt"
+    assert ingest.calls == [[saved]] and saved.read_text(encoding="utf-8").startswith("Budget")
+    assert "<h3>Added</h3>" in status and "1 added" in status
+    assert table["value"] == [["story.txt", "ingested", 1, 2, "", ""]] and table["visible"]
+    assert sources == gr.update(choices=["Wire"], visible=True) and date_row == gr.update(visible=True)
+    assert [code for _, code in langs["choices"]] == ["en", "hi", "ta"]
+    assert "Collection: 2 article(s)" in header  # the header read the refreshed facets
+    assert handlers.backend.facets is facets[-1]
+    assert [a[0] for a, _ in seen] == [(0, 1), (1, 1)]  # start, then the fake's one file
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def test_gradio_finds_the_event_data_and_progress_parameters_of_the_methods(handlers):
+    """Gradio resolves a handler's annotations at runtime; one unresolvable name and the event
+    data or the progress tracker would silently not be passed."""
+    for method in (handlers.respond_example, handlers.show_turn, handlers.vote):
+        _, progress_index, event_index, _ = special_args(method)
+        assert (progress_index, event_index) == (None, 0), method.__name__
+    _, progress_index, event_index, _ = special_args(handlers.add_articles)
+    assert (progress_index, event_index) == (1, None)
