@@ -148,7 +148,7 @@ class Ingestor:
             report.unchanged += n
             return FileResult(key, "unchanged", articles=n)
         try:
-            read = read_file(path, root)
+            read = read_file(path, root, detect_language=self.settings.language_detection)
         except ReadError as err:
             return FileResult(key, "skipped", problems=[err])
         result = FileResult(key, "ingested", problems=list(read.problems))

@@ -22,7 +22,6 @@ from index.language import detect_language, normalise_language
 from index.records import Article
 from ingest.clean import clean_text, clean_title, strip_markdown
 from ingest.errors import ReadError
-from khabar.settings import get_settings
 
 FORMATS = {
     ".txt": "plain text",
@@ -57,6 +56,7 @@ class _Source:
 
     path: Path
     file_id: str  # path relative to the root, POSIX: the id of a one-article file
+    detect_language: bool = True  # detect the language of an article that does not state it
 
     @property
     def name(self) -> str:
@@ -116,17 +116,19 @@ def _walk(folder: Path) -> Iterator[tuple[Path, Path]]:
 # --- reading one file ----------------------------------------------------------------------------
 
 
-def read_file(path: Path, root: Path | None = None) -> ReadResult:
+def read_file(path: Path, root: Path | None = None, detect_language: bool = True) -> ReadResult:
     """Read one file into articles.
 
     ``root`` is the folder named on the command line (default: the file's folder); a file's
     default article id is its path relative to it, so ids stay the same across runs and machines.
+    ``detect_language`` says whether an article that does not state its language gets the detected
+    one (the ``language_detection`` setting, which the caller passes) or is left without one.
     Raises ``ReadError`` when the file as a whole cannot be read. In a file of many records,
     each bad record becomes one of ``problems`` and the others are still read; a file whose
     every record is bad returns no articles and one problem per record.
     """
     path = Path(path)
-    source = _Source(path, _file_id(path, root if root is not None else path.parent))
+    source = _Source(path, _file_id(path, root if root is not None else path.parent), detect_language)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise source.error(f"'{path.suffix}' files are not supported", f"{_FORMATS_HINT}; convert it")
@@ -176,7 +178,7 @@ def _decode(source: _Source, data: bytes) -> str:
 def _article(origin: _Source, /, **fields: Any) -> Article:
     """An Article with the path filled in and the language normalised or detected."""
     language = normalise_language(fields.pop("language", "") or "")
-    if not language and get_settings().language_detection:
+    if not language and origin.detect_language:
         language = detect_language(fields["text"])
     return Article(language=language, path=os.path.abspath(origin.path), **fields)
 

@@ -181,9 +181,15 @@ def test_markdown_front_matter(tmp_path):
 
 
 def test_language_detection_can_be_turned_off(tmp_path):
+    path = write(tmp_path / "a.txt", "Title\nThe council approved the budget.")
+    assert only(read_file(path)).language == "en"  # detected by default
+    assert only(read_file(path, detect_language=False)).language == ""
+
+
+def test_language_detection_does_not_read_the_global_settings(tmp_path):
     settings.configure(language_detection=False)
-    article = only(read_file(write(tmp_path / "a.txt", "Title\nThe council approved the budget.")))
-    assert article.language == ""
+    path = write(tmp_path / "a.txt", "Title\nThe council approved the budget.")
+    assert only(read_file(path)).language == "en"
 
 
 # --- HTML -----------------------------------------------------------------------------------------
