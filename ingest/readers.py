@@ -13,8 +13,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ from index.language import detect_language, normalise_language
 from index.records import Article
 from ingest.clean import clean_text, clean_title, strip_markdown
 from ingest.errors import ReadError
+from ingest.sources.dates import normalise_date, parse_date
+from ingest.sources.titles import derive_title, title_and_body
 
 FORMATS = {
     ".txt": "plain text",
@@ -36,10 +37,6 @@ FORMATS = {
 }
 SUPPORTED_SUFFIXES = frozenset(FORMATS)
 _FORMATS_HINT = "Khabar reads " + ", ".join(sorted(SUPPORTED_SUFFIXES))
-
-MAX_TITLE_LINE = 150  # a first line this short, with text after it, is the title
-MAX_TITLE = 100  # a title made from the text is cut to about this many characters
-MAX_DATELINE = 50  # a short "Place, agency: " before the story is a dateline, not a headline
 
 
 @dataclass
@@ -183,81 +180,6 @@ def _article(origin: _Source, /, **fields: Any) -> Article:
     return Article(language=language, path=os.path.abspath(origin.path), **fields)
 
 
-# --- titles --------------------------------------------------------------------------------------
-
-_SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s")
-_NOT_IN_HEADLINE = re.compile(r"[,.!?।()\[\]]")
-
-
-def split_title(text: str) -> tuple[str, str]:
-    """(title, text) for cleaned text that came without a title, as in a .txt file.
-
-    A short first line with more text after it is the title and leaves the text. Otherwise the
-    title is made from the first line (``headline_of``) and the text is kept whole, so that a
-    citation span points into the real text.
-    """
-    first, _, rest = text.partition("\n")
-    if len(first) <= MAX_TITLE_LINE and rest:
-        return first, rest
-    return headline_of(first), text
-
-
-def derive_title(text: str) -> str:
-    """A title for a record that has none; unlike ``split_title`` the text stays as it is.
-
-    The first line is skipped when it is a dateline ("New York CNN —", "नई दिल्ली"),
-    a common start of agency copy that would make a useless title.
-    """
-    lines = text.split("\n")
-    if len(lines) > 1 and _is_dateline(lines[0]):
-        lines = lines[1:]
-    first = lines[0]
-    if len(first) <= MAX_TITLE_LINE and len(lines) > 1:
-        return first
-    return headline_of(first)
-
-
-def headline_of(line: str) -> str:
-    """The headline part of a long first line: "Headline: story..." or else the first sentence.
-
-    The part before ": " counts only if it reads like a headline (three words or more, no
-    comma or brackets): in the Hindi corpora that part is usually a dateline ("जागरण संवाददाता,
-    नई दिल्ली: ...") or a place ("अफजलगढ़ (बिजनौर): ..."), which is then skipped.
-    """
-    head, colon, tail = line.partition(": ")
-    head = head.strip()
-    if colon and len(head) <= MAX_TITLE:
-        if len(head.split()) >= 3 and not _NOT_IN_HEADLINE.search(head):
-            return head
-        if len(head) <= MAX_DATELINE and tail.strip():
-            line = tail
-    sentences = [s.strip() for s in _SENTENCE_END.split(line, maxsplit=2)]
-    # A first "sentence" of one or two words is a dateline ("गोरखपुर। उत्तर प्रदेश के ..."): skip it.
-    sentence = next((s for s in sentences if len(s.split()) >= 3), sentences[0])
-    if len(sentence) <= MAX_TITLE:
-        return sentence
-    cut = sentence[:MAX_TITLE]
-    if " " in cut[MAX_TITLE // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:-—") + "…"
-
-
-def _title_and_body(title: str, text: str) -> tuple[str, str]:
-    """A given title, with its repetition at the top of the text removed (a page's <h1>, a
-    Markdown heading); without one, the title is derived from the text."""
-    return (title, _without_title_line(title, text)) if title else split_title(text)
-
-
-def _without_title_line(title: str, text: str) -> str:
-    """The text without its first line when that line only repeats the title."""
-    first, _, rest = text.partition("\n")
-    return rest if rest and first.casefold() == title.casefold() else text
-
-
-def _is_dateline(line: str) -> bool:
-    return len(line.split()) < 3 or line.rstrip().endswith(("—", "–", "-", ":"))
-
-
 # --- plain text and Markdown ---------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -272,7 +194,7 @@ def _read_plain(source: _Source, data: bytes, markdown: bool = False) -> ReadRes
     text = clean_text(raw)
     if not text:
         raise source.error("no text left after removing markup", "add the article text")
-    title, text = _title_and_body(clean_title(meta.get("title", "")), text)
+    title, text = title_and_body(clean_title(meta.get("title", "")), text)
     return ReadResult(
         [
             _article(
@@ -328,7 +250,7 @@ def _read_html(source: _Source, data: bytes) -> ReadResult:
             "JavaScript loads); or save the article text as .txt",
         )
     title = clean_title(doc.title or "")
-    title, text = _title_and_body(title, text)
+    title, text = title_and_body(title, text)
     categories = [c for c in (doc.categories or []) if c]
     return ReadResult(
         [
@@ -558,7 +480,7 @@ def _entry_date(entry: Any) -> str:
     """The entry's own date string (keeps its time zone), else feedparser's parsed UTC time."""
     for key in ("published", "updated"):
         raw = entry.get(key) or ""
-        iso = _parse_date(raw)
+        iso = parse_date(raw)
         if iso:
             return iso
         parsed = entry.get(f"{key}_parsed")
@@ -567,44 +489,6 @@ def _entry_date(entry: Any) -> str:
         if raw.strip():
             return raw.strip()
     return ""
-
-
-# --- dates ---------------------------------------------------------------------------------------
-
-_DATE_FORMATS = ("%Y/%m/%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y")
-
-
-def normalise_date(value: str) -> str:
-    """ISO 8601 ("2023-09-14" or "2023-09-14T10:00:00+05:30") when the value is a date that reads
-    unambiguously, else the value as given (stripped): a date we cannot read is still worth showing.
-    """
-    value = str(value).strip()
-    return _parse_date(value) or value
-
-
-def _parse_date(value: str) -> str | None:
-    """ISO form of ISO, RFC 2822 (RSS), Unix-seconds and spelled-out dates; None for anything else,
-    including numeric day/month orders such as "09/10/2023", which are ambiguous."""
-    value = value.strip()
-    if not value:
-        return None
-    if re.fullmatch(r"\d{9,10}", value):  # Unix seconds
-        return datetime.fromtimestamp(int(value), UTC).isoformat()
-    for parse in (date.fromisoformat, datetime.fromisoformat):
-        try:
-            return parse(value).isoformat()
-        except ValueError:
-            continue
-    try:
-        return parsedate_to_datetime(value).isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
 
 
 _READERS: dict[str, Callable[[_Source, bytes], ReadResult]] = {

@@ -9,12 +9,12 @@ from ingest.errors import ReadError
 from ingest.readers import (
     SUPPORTED_SUFFIXES,
     ReadResult,
-    derive_title,
     iter_files,
     iter_sources,
-    normalise_date,
     read_file,
 )
+from ingest.sources.dates import normalise_date
+from ingest.sources.titles import derive_title
 from khabar import settings
 
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "corpus" / "putin-kim-invitation-hi.txt"

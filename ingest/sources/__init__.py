@@ -1,0 +1,5 @@
+"""Reading news files into ``Article`` records, one module per job.
+
+- ``titles``: a title for an article that came without one; datelines are not titles.
+- ``dates``: publication dates in ISO 8601 when they read unambiguously.
+"""
