@@ -22,7 +22,7 @@ from typing import Any
 
 import gradio as gr
 
-from ingest.readers import SUPPORTED_SUFFIXES
+from ingest.sources.discovery import SUPPORTED_SUFFIXES
 from khabar.settings import Settings, get_settings
 from khabar.web.collection import (
     RESULT_HEADERS,

@@ -22,21 +22,8 @@ from index.records import Article
 from ingest.clean import clean_text, clean_title, strip_markdown
 from ingest.errors import ReadError
 from ingest.sources.dates import normalise_date, parse_date
+from ingest.sources.discovery import FORMATS_HINT
 from ingest.sources.titles import derive_title, title_and_body
-
-FORMATS = {
-    ".txt": "plain text",
-    ".md": "Markdown",
-    ".html": "HTML page",
-    ".htm": "HTML page",
-    ".json": "JSON article or list of articles",
-    ".jsonl": "JSON Lines, one article a line",
-    ".xml": "RSS or Atom feed",
-    ".rss": "RSS feed",
-    ".atom": "Atom feed",
-}
-SUPPORTED_SUFFIXES = frozenset(FORMATS)
-_FORMATS_HINT = "Khabar reads " + ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 
 @dataclass
@@ -63,53 +50,6 @@ class _Source:
         return ReadError(self.name, reason, fix, record)
 
 
-# --- finding files -------------------------------------------------------------------------------
-
-
-def iter_sources(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """(file, root) for every readable file under ``paths``, each file once.
-
-    Folders are walked in sorted order, skipping hidden files and folders and files of other
-    formats. A file named explicitly must have a supported suffix. All named paths are checked
-    before anything is yielded, so a typo fails before any work is done.
-    """
-    named: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            named.append(path)
-        elif path.is_file():
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                kind = f"'{path.suffix}' files are" if path.suffix else "files without a suffix are"
-                raise ReadError(
-                    str(path), f"{kind} not supported", f"{_FORMATS_HINT}; convert it or leave it out"
-                )
-            named.append(path)
-        else:
-            raise ReadError(str(path), "no such file or folder", "check the path")
-    seen: set[str] = set()
-    for path in named:
-        pairs = _walk(path) if path.is_dir() else iter([(path, path.parent)])
-        for file, root in pairs:
-            key = os.path.abspath(file)
-            if key not in seen:
-                seen.add(key)
-                yield file, root
-
-
-def iter_files(paths: list[Path]) -> Iterator[Path]:
-    """Every readable file under ``paths`` (see ``iter_sources``, which also gives each root)."""
-    for file, _root in iter_sources(paths):
-        yield file
-
-
-def _walk(folder: Path) -> Iterator[tuple[Path, Path]]:
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                yield Path(dirpath) / name, folder
-
-
 # --- reading one file ----------------------------------------------------------------------------
 
 
@@ -128,7 +68,7 @@ def read_file(path: Path, root: Path | None = None, detect_language: bool = True
     source = _Source(path, _file_id(path, root if root is not None else path.parent), detect_language)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise source.error(f"'{path.suffix}' files are not supported", f"{_FORMATS_HINT}; convert it")
+        raise source.error(f"'{path.suffix}' files are not supported", f"{FORMATS_HINT}; convert it")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -139,7 +79,7 @@ def read_file(path: Path, root: Path | None = None, detect_language: bool = True
         raise source.error("the file is empty", "add the article text, or leave the file out")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise source.error(
-            "it is a binary file, not text", f"{_FORMATS_HINT} as text; convert it, or leave it out"
+            "it is a binary file, not text", f"{FORMATS_HINT} as text; convert it, or leave it out"
         )
     result = reader(source, data)
     if not result.articles and not result.problems:
@@ -418,7 +358,7 @@ def _read_feed(source: _Source, data: bytes) -> ReadResult:
             )
         raise source.error(
             "it has no feed entries (is it an RSS or Atom feed?)",
-            f"{_FORMATS_HINT}; .xml, .rss and .atom files are read as RSS or Atom feeds",
+            f"{FORMATS_HINT}; .xml, .rss and .atom files are read as RSS or Atom feeds",
         )
     feed_title = clean_title(feed.feed.get("title", ""))
     feed_language = feed.feed.get("language", "")

@@ -210,7 +210,8 @@ def load_articles(paths: list[Path]) -> ArticleSet:
     must also be unique across files, since a later file's article would replace an earlier one.
     """
     from ingest.errors import ReadError
-    from ingest.readers import iter_sources, read_file
+    from ingest.readers import read_file
+    from ingest.sources.discovery import iter_sources
 
     problems: list[str] = []
     result = ArticleSet(inputs=[str(Path(p).resolve()) for p in paths])
