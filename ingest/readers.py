@@ -12,43 +12,17 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.language import detect_language, normalise_language
 from index.records import Article
 from ingest.clean import clean_text, clean_title, strip_markdown
 from ingest.errors import ReadError
 from ingest.sources.dates import normalise_date, parse_date
 from ingest.sources.discovery import FORMATS_HINT
+from ingest.sources.source import ReadResult, Source
 from ingest.sources.titles import derive_title, title_and_body
-
-
-@dataclass
-class ReadResult:
-    """What one file gave: its articles, and the records in it that could not be read."""
-
-    articles: list[Article] = field(default_factory=list)
-    problems: list[ReadError] = field(default_factory=list)
-
-
-@dataclass
-class _Source:
-    """The file being read, and the names its articles get."""
-
-    path: Path
-    file_id: str  # path relative to the root, POSIX: the id of a one-article file
-    detect_language: bool = True  # detect the language of an article that does not state it
-
-    @property
-    def name(self) -> str:
-        return str(self.path)
-
-    def error(self, reason: str, fix: str, record: str | None = None) -> ReadError:
-        return ReadError(self.name, reason, fix, record)
-
 
 # --- reading one file ----------------------------------------------------------------------------
 
@@ -65,7 +39,7 @@ def read_file(path: Path, root: Path | None = None, detect_language: bool = True
     every record is bad returns no articles and one problem per record.
     """
     path = Path(path)
-    source = _Source(path, _file_id(path, root if root is not None else path.parent), detect_language)
+    source = Source(path, _file_id(path, root if root is not None else path.parent), detect_language)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise source.error(f"'{path.suffix}' files are not supported", f"{FORMATS_HINT}; convert it")
@@ -95,38 +69,13 @@ def _file_id(path: Path, root: Path) -> str:
         return absolute.as_posix()
 
 
-def _decode(source: _Source, data: bytes) -> str:
-    """UTF-8 (with or without BOM), or UTF-16 with a BOM (Windows "Unicode"); nothing else.
-
-    No guessing of legacy encodings: on short texts charset detectors guess wrong (a Latin-1
-    French sentence comes out as cp1250) and the mojibake would be indexed silently.
-    """
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16")
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise source.error(
-            f"it is not UTF-8 text (byte 0x{data[exc.start]:02X} at offset {exc.start})",
-            "save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 old.txt > new.txt`)",
-        ) from exc
-
-
-def _article(origin: _Source, /, **fields: Any) -> Article:
-    """An Article with the path filled in and the language normalised or detected."""
-    language = normalise_language(fields.pop("language", "") or "")
-    if not language and origin.detect_language:
-        language = detect_language(fields["text"])
-    return Article(language=language, path=os.path.abspath(origin.path), **fields)
-
-
 # --- plain text and Markdown ---------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
-def _read_plain(source: _Source, data: bytes, markdown: bool = False) -> ReadResult:
-    raw = _decode(source, data)
+def _read_plain(source: Source, data: bytes, markdown: bool = False) -> ReadResult:
+    raw = source.decode(data)
     meta: dict[str, str] = {}
     if markdown:
         raw, meta = _front_matter(raw)
@@ -137,8 +86,7 @@ def _read_plain(source: _Source, data: bytes, markdown: bool = False) -> ReadRes
     title, text = title_and_body(clean_title(meta.get("title", "")), text)
     return ReadResult(
         [
-            _article(
-                source,
+            source.article(
                 id=source.file_id,
                 title=title,
                 text=text,
@@ -152,7 +100,7 @@ def _read_plain(source: _Source, data: bytes, markdown: bool = False) -> ReadRes
     )
 
 
-def _read_markdown(source: _Source, data: bytes) -> ReadResult:
+def _read_markdown(source: Source, data: bytes) -> ReadResult:
     return _read_plain(source, data, markdown=True)
 
 
@@ -173,7 +121,7 @@ def _front_matter(text: str) -> tuple[str, dict[str, str]]:
 # --- HTML ----------------------------------------------------------------------------------------
 
 
-def _read_html(source: _Source, data: bytes) -> ReadResult:
+def _read_html(source: Source, data: bytes) -> ReadResult:
     # Imported here: trafilatura (lxml, htmldate, justext) is only needed when there is HTML.
     import trafilatura
 
@@ -194,8 +142,7 @@ def _read_html(source: _Source, data: bytes) -> ReadResult:
     categories = [c for c in (doc.categories or []) if c]
     return ReadResult(
         [
-            _article(
-                source,
+            source.article(
                 id=source.file_id,
                 title=title,
                 text=text,
@@ -224,9 +171,9 @@ _FIELD_NAMES = {
 _KNOWN_KEYS = frozenset(name for names in _FIELD_NAMES.values() for name in names)
 
 
-def _read_json(source: _Source, data: bytes) -> ReadResult:
+def _read_json(source: Source, data: bytes) -> ReadResult:
     try:
-        value = json.loads(_decode(source, data))
+        value = json.loads(source.decode(data))
     except json.JSONDecodeError as exc:
         raise source.error(
             f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
@@ -247,14 +194,14 @@ def _read_json(source: _Source, data: bytes) -> ReadResult:
     return _read_records(source, numbered)
 
 
-def _read_jsonl(source: _Source, data: bytes) -> ReadResult:
+def _read_jsonl(source: Source, data: bytes) -> ReadResult:
     # Split on "\n" only: str.splitlines would also split on U+2028 and other characters that
     # JSON allows unescaped inside strings.
-    lines = _decode(source, data).split("\n")
+    lines = source.decode(data).split("\n")
     return _read_records(source, _jsonl_records(source, lines))
 
 
-def _jsonl_records(source: _Source, lines: list[str]) -> Iterator[tuple[str, Any]]:
+def _jsonl_records(source: Source, lines: list[str]) -> Iterator[tuple[str, Any]]:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -271,7 +218,7 @@ def _jsonl_records(source: _Source, lines: list[str]) -> Iterator[tuple[str, Any
             )
 
 
-def _read_records(source: _Source, records: Iterable[tuple[str, Any]]) -> ReadResult:
+def _read_records(source: Source, records: Iterable[tuple[str, Any]]) -> ReadResult:
     result = ReadResult()
     first_seen: dict[str, str] = {}
     for label, record in records:
@@ -293,7 +240,7 @@ def _read_records(source: _Source, records: Iterable[tuple[str, Any]]) -> ReadRe
     return result
 
 
-def _record_article(source: _Source, label: str, record: Any) -> Article:
+def _record_article(source: Source, label: str, record: Any) -> Article:
     if not isinstance(record, dict):
         raise source.error(
             f"a JSON {type(record).__name__}, not an article object", "make it an object", label
@@ -310,8 +257,7 @@ def _record_article(source: _Source, label: str, record: Any) -> Article:
     if not text:
         raise source.error("the text is empty", 'put the article text in "text", or remove the record', label)
     extra = {str(k): _as_text(v) for k, v in record.items() if k not in _KNOWN_KEYS and _is_scalar(v)}
-    return _article(
-        source,
+    return source.article(
         id=get("id").strip() or f"{source.file_id}#{label.split()[-1]}",
         title=clean_title(get("title")) or derive_title(text),
         text=text,
@@ -344,7 +290,7 @@ def _is_scalar(value: Any) -> bool:
 # --- RSS and Atom feeds --------------------------------------------------------------------------
 
 
-def _read_feed(source: _Source, data: bytes) -> ReadResult:
+def _read_feed(source: Source, data: bytes) -> ReadResult:
     import feedparser  # only needed for feeds
 
     # Bytes, so feedparser honours the XML encoding declaration. Given bytes it never fetches.
@@ -392,7 +338,7 @@ def _read_feed(source: _Source, data: bytes) -> ReadResult:
     return result
 
 
-def _entry_article(source: _Source, n: int, entry: Any, feed_title: str, feed_language: str) -> Article:
+def _entry_article(source: Source, n: int, entry: Any, feed_title: str, feed_language: str) -> Article:
     # The longest of the full content and the summary: many feeds put the whole story in
     # <content:encoded> and a teaser in <description>, some the other way round.
     bodies = [part.get("value", "") for part in entry.get("content") or []]
@@ -403,8 +349,7 @@ def _entry_article(source: _Source, n: int, entry: Any, feed_title: str, feed_la
             "the entry has no text", "the feed entry needs a description or content", f"entry {n}"
         )
     tags = [tag.get("term") or "" for tag in entry.get("tags") or []]
-    return _article(
-        source,
+    return source.article(
         id=entry.get("id") or entry.get("link") or f"{source.file_id}#{n}",
         title=clean_title(entry.get("title", "")) or derive_title(text),
         text=text,
@@ -431,7 +376,7 @@ def _entry_date(entry: Any) -> str:
     return ""
 
 
-_READERS: dict[str, Callable[[_Source, bytes], ReadResult]] = {
+_READERS: dict[str, Callable[[Source, bytes], ReadResult]] = {
     ".txt": _read_plain,
     ".md": _read_markdown,
     ".html": _read_html,

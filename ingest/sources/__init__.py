@@ -1,6 +1,7 @@
 """Reading news files into ``Article`` records, one module per job.
 
 - ``discovery``: the supported formats, and the files of those formats under given paths.
+- ``source``: the file being read (decoding, errors, article fields) and its ``ReadResult``.
 - ``titles``: a title for an article that came without one; datelines are not titles.
 - ``dates``: publication dates in ISO 8601 when they read unambiguously.
 """
