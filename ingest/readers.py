@@ -10,17 +10,17 @@ from __future__ import annotations
 import calendar
 import json
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from index.records import Article
-from ingest.clean import clean_text, clean_title, strip_markdown
+from ingest.clean import clean_text, clean_title
 from ingest.errors import ReadError
 from ingest.sources.dates import normalise_date, parse_date
 from ingest.sources.discovery import FORMATS_HINT
+from ingest.sources.plain_text import read_markdown, read_plain
 from ingest.sources.source import ReadResult, Source
 from ingest.sources.titles import derive_title, title_and_body
 
@@ -67,55 +67,6 @@ def _file_id(path: Path, root: Path) -> str:
         return absolute.relative_to(base).as_posix()
     except ValueError:
         return absolute.as_posix()
-
-
-# --- plain text and Markdown ---------------------------------------------------------------------
-
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-
-
-def _read_plain(source: Source, data: bytes, markdown: bool = False) -> ReadResult:
-    raw = source.decode(data)
-    meta: dict[str, str] = {}
-    if markdown:
-        raw, meta = _front_matter(raw)
-        raw = strip_markdown(raw)
-    text = clean_text(raw)
-    if not text:
-        raise source.error("no text left after removing markup", "add the article text")
-    title, text = title_and_body(clean_title(meta.get("title", "")), text)
-    return ReadResult(
-        [
-            source.article(
-                id=source.file_id,
-                title=title,
-                text=text,
-                language=meta.get("language", meta.get("lang", "")),
-                source=clean_title(meta.get("source", "")),
-                category=clean_title(meta.get("category", "")),
-                url=meta.get("url", "").strip(),
-                published=normalise_date(meta.get("published", meta.get("date", ""))),
-            )
-        ]
-    )
-
-
-def _read_markdown(source: Source, data: bytes) -> ReadResult:
-    return _read_plain(source, data, markdown=True)
-
-
-def _front_matter(text: str) -> tuple[str, dict[str, str]]:
-    """Split off a YAML front-matter block (Hugo, Jekyll exports) and read its flat ``key: value``
-    lines; without this its first line, "---", would become the title."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return text, {}
-    meta = {}
-    for line in match.group(1).split("\n"):
-        key, colon, value = line.partition(":")
-        if colon and key.strip() and not key.startswith((" ", "\t", "-")):
-            meta[key.strip().lower()] = value.strip().strip("\"'")
-    return text[match.end() :], meta
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -377,8 +328,8 @@ def _entry_date(entry: Any) -> str:
 
 
 _READERS: dict[str, Callable[[Source, bytes], ReadResult]] = {
-    ".txt": _read_plain,
-    ".md": _read_markdown,
+    ".txt": read_plain,
+    ".md": read_markdown,
     ".html": _read_html,
     ".htm": _read_html,
     ".json": _read_json,

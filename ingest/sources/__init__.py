@@ -4,4 +4,5 @@
 - ``source``: the file being read (decoding, errors, article fields) and its ``ReadResult``.
 - ``titles``: a title for an article that came without one; datelines are not titles.
 - ``dates``: publication dates in ISO 8601 when they read unambiguously.
+- ``plain_text``: .txt and .md files, with Markdown front matter.
 """
