@@ -20,9 +20,10 @@ from ingest.clean import clean_text, clean_title
 from ingest.errors import ReadError
 from ingest.sources.dates import normalise_date, parse_date
 from ingest.sources.discovery import FORMATS_HINT
+from ingest.sources.html_pages import read_html
 from ingest.sources.plain_text import read_markdown, read_plain
 from ingest.sources.source import ReadResult, Source
-from ingest.sources.titles import derive_title, title_and_body
+from ingest.sources.titles import derive_title
 
 # --- reading one file ----------------------------------------------------------------------------
 
@@ -67,43 +68,6 @@ def _file_id(path: Path, root: Path) -> str:
         return absolute.relative_to(base).as_posix()
     except ValueError:
         return absolute.as_posix()
-
-
-# --- HTML ----------------------------------------------------------------------------------------
-
-
-def _read_html(source: Source, data: bytes) -> ReadResult:
-    # Imported here: trafilatura (lxml, htmldate, justext) is only needed when there is HTML.
-    import trafilatura
-
-    # Bytes, not text: trafilatura honours the page's own <meta charset>. favor_precision keeps
-    # menus, share bars and "read more" lists out; comments are readers', not the article's.
-    doc = trafilatura.bare_extraction(
-        data, with_metadata=True, favor_precision=True, include_comments=False, include_tables=True
-    )
-    text = clean_text(doc.text or "") if doc is not None else ""
-    if doc is None or not text:
-        raise source.error(
-            "no article text found",
-            "check that the page holds the article itself (not only navigation, or text that "
-            "JavaScript loads); or save the article text as .txt",
-        )
-    title = clean_title(doc.title or "")
-    title, text = title_and_body(title, text)
-    categories = [c for c in (doc.categories or []) if c]
-    return ReadResult(
-        [
-            source.article(
-                id=source.file_id,
-                title=title,
-                text=text,
-                source=clean_title(doc.sitename or doc.hostname or ""),
-                category=clean_title(", ".join(categories)),
-                url=doc.url or "",
-                published=normalise_date(doc.date or ""),
-            )
-        ]
-    )
 
 
 # --- JSON and JSON Lines -------------------------------------------------------------------------
@@ -330,8 +294,8 @@ def _entry_date(entry: Any) -> str:
 _READERS: dict[str, Callable[[Source, bytes], ReadResult]] = {
     ".txt": read_plain,
     ".md": read_markdown,
-    ".html": _read_html,
-    ".htm": _read_html,
+    ".html": read_html,
+    ".htm": read_html,
     ".json": _read_json,
     ".jsonl": _read_jsonl,
     ".xml": _read_feed,

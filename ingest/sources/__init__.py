@@ -5,4 +5,5 @@
 - ``titles``: a title for an article that came without one; datelines are not titles.
 - ``dates``: publication dates in ISO 8601 when they read unambiguously.
 - ``plain_text``: .txt and .md files, with Markdown front matter.
+- ``html_pages``: .html and .htm pages, the article found among the page around it.
 """
