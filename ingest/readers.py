@@ -8,9 +8,8 @@ JSONL, feeds) a bad record is reported in ``ReadResult.problems`` and the good r
 from __future__ import annotations
 
 import calendar
-import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,10 @@ from typing import Any
 from index.records import Article
 from ingest.clean import clean_text, clean_title
 from ingest.errors import ReadError
-from ingest.sources.dates import normalise_date, parse_date
+from ingest.sources.dates import parse_date
 from ingest.sources.discovery import FORMATS_HINT
 from ingest.sources.html_pages import read_html
+from ingest.sources.json_records import read_json, read_jsonl
 from ingest.sources.plain_text import read_markdown, read_plain
 from ingest.sources.source import ReadResult, Source
 from ingest.sources.titles import derive_title
@@ -68,138 +68,6 @@ def _file_id(path: Path, root: Path) -> str:
         return absolute.relative_to(base).as_posix()
     except ValueError:
         return absolute.as_posix()
-
-
-# --- JSON and JSON Lines -------------------------------------------------------------------------
-
-# The schema's field names first, then names other exports use for the same thing.
-_FIELD_NAMES = {
-    "id": ("id", "guid", "uid"),
-    "title": ("title", "headline"),
-    "text": ("text", "content", "body", "article"),
-    "language": ("language", "lang"),
-    "source": ("source", "publisher", "site"),
-    "category": ("category", "section", "categories"),
-    "url": ("url", "link"),
-    "published": ("published", "date", "published_at", "pubDate"),
-}
-_KNOWN_KEYS = frozenset(name for names in _FIELD_NAMES.values() for name in names)
-
-
-def _read_json(source: Source, data: bytes) -> ReadResult:
-    try:
-        value = json.loads(source.decode(data))
-    except json.JSONDecodeError as exc:
-        raise source.error(
-            f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-            "fix the JSON (one article object, or a list of them); for one article a line use .jsonl",
-        ) from exc
-    if isinstance(value, dict) and isinstance(value.get("articles"), list):
-        records = value["articles"]  # {"articles": [...]}, as some exports wrap them
-    elif isinstance(value, dict):
-        records = [value]
-    elif isinstance(value, list):
-        records = value
-    else:
-        raise source.error(
-            f"it holds a JSON {type(value).__name__}, not an article object or a list of them",
-            'write {"id": ..., "title": ..., "text": ...} or a list of such objects',
-        )
-    numbered = ((f"item {n}", record) for n, record in enumerate(records, 1))
-    return _read_records(source, numbered)
-
-
-def _read_jsonl(source: Source, data: bytes) -> ReadResult:
-    # Split on "\n" only: str.splitlines would also split on U+2028 and other characters that
-    # JSON allows unescaped inside strings.
-    lines = source.decode(data).split("\n")
-    return _read_records(source, _jsonl_records(source, lines))
-
-
-def _jsonl_records(source: Source, lines: list[str]) -> Iterator[tuple[str, Any]]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            yield f"line {n}", json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield (
-                f"line {n}",
-                source.error(
-                    f"not valid JSON ({exc.msg}, column {exc.colno})",
-                    "fix or remove the line: each line must be one JSON object",
-                    f"line {n}",
-                ),
-            )
-
-
-def _read_records(source: Source, records: Iterable[tuple[str, Any]]) -> ReadResult:
-    result = ReadResult()
-    first_seen: dict[str, str] = {}
-    for label, record in records:
-        try:
-            if isinstance(record, ReadError):
-                raise record
-            article = _record_article(source, label, record)
-            if article.id in first_seen:
-                raise source.error(
-                    f"duplicate id {article.id!r} (first used at {first_seen[article.id]})",
-                    "give every record its own id; the first record was kept",
-                    label,
-                )
-        except ReadError as problem:
-            result.problems.append(problem)
-            continue
-        first_seen[article.id] = label
-        result.articles.append(article)
-    return result
-
-
-def _record_article(source: Source, label: str, record: Any) -> Article:
-    if not isinstance(record, dict):
-        raise source.error(
-            f"a JSON {type(record).__name__}, not an article object", "make it an object", label
-        )
-
-    def get(name: str) -> str:
-        for key in _FIELD_NAMES[name]:
-            value = _as_text(record.get(key))
-            if value:
-                return value
-        return ""
-
-    text = clean_text(get("text"))
-    if not text:
-        raise source.error("the text is empty", 'put the article text in "text", or remove the record', label)
-    extra = {str(k): _as_text(v) for k, v in record.items() if k not in _KNOWN_KEYS and _is_scalar(v)}
-    return source.article(
-        id=get("id").strip() or f"{source.file_id}#{label.split()[-1]}",
-        title=clean_title(get("title")) or derive_title(text),
-        text=text,
-        language=get("language"),
-        source=clean_title(get("source")),
-        category=clean_title(get("category")),
-        url=get("url").strip(),
-        published=normalise_date(get("published")),
-        extra={k: v for k, v in extra.items() if v},
-    )
-
-
-def _as_text(value: Any) -> str:
-    """Any JSON value as text: records from other tools carry numbers, booleans and lists."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return ", ".join(_as_text(item) for item in value if item is not None)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _is_scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool)
 
 
 # --- RSS and Atom feeds --------------------------------------------------------------------------
@@ -296,8 +164,8 @@ _READERS: dict[str, Callable[[Source, bytes], ReadResult]] = {
     ".md": read_markdown,
     ".html": read_html,
     ".htm": read_html,
-    ".json": _read_json,
-    ".jsonl": _read_jsonl,
+    ".json": read_json,
+    ".jsonl": read_jsonl,
     ".xml": _read_feed,
     ".rss": _read_feed,
     ".atom": _read_feed,

@@ -6,4 +6,5 @@
 - ``dates``: publication dates in ISO 8601 when they read unambiguously.
 - ``plain_text``: .txt and .md files, with Markdown front matter.
 - ``html_pages``: .html and .htm pages, the article found among the page around it.
+- ``json_records``: .json and .jsonl files, one article a record.
 """
