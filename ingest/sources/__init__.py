@@ -7,4 +7,5 @@
 - ``plain_text``: .txt and .md files, with Markdown front matter.
 - ``html_pages``: .html and .htm pages, the article found among the page around it.
 - ``json_records``: .json and .jsonl files, one article a record.
+- ``feeds``: .xml, .rss and .atom feeds, one article an entry.
 """
