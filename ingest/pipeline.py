@@ -19,8 +19,8 @@ from index.records import Article
 from ingest.chunking import Chunker
 from ingest.errors import ReadError
 from ingest.manifest import Manifest
-from ingest.readers import read_file
 from ingest.sources.discovery import iter_files
+from ingest.sources.dispatch import read_file
 from ingest.writer import ChromaWriter, article_metadata, chunk_embedding_text, unique_sentences
 from khabar.settings import Settings
 

@@ -9,7 +9,7 @@ import pytest
 
 from index.records import Article
 from ingest.pipeline import Ingestor
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 from khabar.settings import Settings
 from rag.service import QAService
 

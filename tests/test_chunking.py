@@ -13,7 +13,7 @@ import pytest
 
 from index.records import Article, Chunk, Sentence
 from ingest.chunking import Chunker, split_sentences
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 from ingest.writer import unique_sentences
 from khabar.embedding import token_counter
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 from khabar import settings as settings_mod
 from khabar.cli import app
 from khabar.embedding import get_embed_model

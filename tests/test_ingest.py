@@ -17,7 +17,7 @@ from index.lexical import DB_FILE as LEXICAL_DB
 from index.lexical import LexicalIndex
 from index.records import Article
 from ingest.pipeline import Ingestor, IngestReport
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 from ingest.writer import unique_sentences
 from khabar.embedding import get_embed_model
 from khabar.settings import Settings

@@ -6,9 +6,9 @@ import pytest
 
 from ingest.clean import clean_text
 from ingest.errors import ReadError
-from ingest.readers import read_file
 from ingest.sources.dates import normalise_date
 from ingest.sources.discovery import SUPPORTED_SUFFIXES, iter_files, iter_sources
+from ingest.sources.dispatch import read_file
 from ingest.sources.source import ReadResult
 from ingest.sources.titles import derive_title
 from khabar import settings

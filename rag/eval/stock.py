@@ -51,8 +51,8 @@ class StockPipeline:
         from llama_index.core.node_parser import SentenceSplitter
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        from ingest.readers import read_file
         from ingest.sources.discovery import iter_sources
+        from ingest.sources.dispatch import read_file
         from khabar.embedding import get_embed_model
         from khabar.store import chroma_client, drop_index
 

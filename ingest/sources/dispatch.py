@@ -1,8 +1,9 @@
-"""Read news files of every supported format into ``Article`` records.
+"""The one entry point for reading a file: ``read_file`` picks the format's reader by suffix.
 
-One entry point, ``read_file``, dispatches on the file's suffix. A file that cannot be read at
-all raises ``ReadError`` (with the reason and the fix); inside a file of many records (JSON,
-JSONL, feeds) a bad record is reported in ``ReadResult.problems`` and the good records are kept.
+What holds for every format is checked here, before the reader runs: the suffix is supported and
+the file can be read, is not empty and is not binary. A file that cannot be read at all raises
+``ReadError`` (with the reason and the fix); inside a file of many records (JSON, JSONL, feeds)
+a bad record is reported in ``ReadResult.problems`` and the good records are kept.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from ingest.sources.html_pages import read_html
 from ingest.sources.json_records import read_json, read_jsonl
 from ingest.sources.plain_text import read_markdown, read_plain
 from ingest.sources.source import ReadResult, Source
-
-# --- reading one file ----------------------------------------------------------------------------
 
 
 def read_file(path: Path, root: Path | None = None, detect_language: bool = True) -> ReadResult:
