@@ -21,7 +21,8 @@ from index.records import Article
 from index.store import Index, article_metadata
 from ingest.chunking import Chunker, chunk_embedding_text, unique_sentences
 from ingest.errors import ReadError
-from ingest.readers import iter_files, read_file
+from ingest.sources.discovery import iter_files
+from ingest.sources.dispatch import read_file
 
 
 @dataclass
@@ -152,7 +153,7 @@ class Ingestor:
             report.unchanged += n
             return FileResult(key, "unchanged", articles=n)
         try:
-            read = read_file(path, root)
+            read = read_file(path, root, detect_language=self.detect_language)
         except ReadError as err:
             return FileResult(key, "skipped", problems=[err])
         result = FileResult(key, "ingested", problems=list(read.problems))

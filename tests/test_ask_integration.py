@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.records import Article
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 from khabar import components
 from khabar.settings import Settings
 from rag.service import QAService

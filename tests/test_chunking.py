@@ -13,7 +13,7 @@ import pytest
 
 from index.records import Article, Chunk, Sentence
 from ingest.chunking import Chunker, split_sentences, unique_sentences
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
 

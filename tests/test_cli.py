@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 from khabar import components
 from khabar import settings as settings_mod
 from khabar.cli import app

@@ -19,7 +19,7 @@ from index.lexical import LexicalIndex
 from index.records import Article
 from ingest.chunking import unique_sentences
 from ingest.pipeline import IngestReport
-from ingest.readers import read_file
+from ingest.sources.dispatch import read_file
 from khabar import components
 from khabar.settings import Settings
 
@@ -179,6 +179,14 @@ def test_chunks_know_their_article_and_exact_span(run, news, embedded):
     assert any(s["text"] == "नगर निगम ने पंप लगाए हैं।" for s in sentences)
     # The lexical (BM25) index holds the same chunks.
     assert lexical_ids(run) == {c["id"] for c in chunks}
+
+
+def test_the_ingestors_settings_decide_language_detection(make_settings, news, embedded):
+    (news / "solar.md").write_text(MD_ARTICLE, encoding="utf-8")
+    run = Runner(make_settings(language_detection=False))
+    assert run(news).ok
+    languages = {c["article_id"]: c["language"] for c in stored(run, "chunk")}
+    assert languages == {"a.txt": "", "b.txt": "", "solar.md": "en"}  # only the stated one
 
 
 # --- incremental and idempotent ---------------------------------------------------------------

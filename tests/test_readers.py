@@ -6,15 +6,11 @@ import pytest
 
 from ingest.clean import clean_text
 from ingest.errors import ReadError
-from ingest.readers import (
-    SUPPORTED_SUFFIXES,
-    ReadResult,
-    derive_title,
-    iter_files,
-    iter_sources,
-    normalise_date,
-    read_file,
-)
+from ingest.sources.dates import normalise_date
+from ingest.sources.discovery import SUPPORTED_SUFFIXES, iter_files, iter_sources
+from ingest.sources.dispatch import read_file
+from ingest.sources.source import ReadResult
+from ingest.sources.titles import derive_title
 from khabar import settings
 
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "corpus" / "putin-kim-invitation-hi.txt"
@@ -181,9 +177,15 @@ def test_markdown_front_matter(tmp_path):
 
 
 def test_language_detection_can_be_turned_off(tmp_path):
+    path = write(tmp_path / "a.txt", "Title\nThe council approved the budget.")
+    assert only(read_file(path)).language == "en"  # detected by default
+    assert only(read_file(path, detect_language=False)).language == ""
+
+
+def test_language_detection_does_not_read_the_global_settings(tmp_path):
     settings.configure(language_detection=False)
-    article = only(read_file(write(tmp_path / "a.txt", "Title\nThe council approved the budget.")))
-    assert article.language == ""
+    path = write(tmp_path / "a.txt", "Title\nThe council approved the budget.")
+    assert only(read_file(path)).language == "en"
 
 
 # --- HTML -----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Why validate up front: an evaluation that runs for ten minutes and then dies on 
 worse, silently scores a question whose gold id matches no article as "not retrieved", wastes a
 run and misleads. Every problem is collected and reported at once, each naming the file and line.
 
-Articles are read with the ingestion readers (:func:`ingest.readers.read_file`), the same code the
+Articles are read with the ingestion readers (:func:`ingest.sources.dispatch.read_file`), the same code the
 index is built with, so the ids and languages the metrics see are exactly the ones stored.
 """
 
@@ -210,7 +210,8 @@ def load_articles(paths: list[Path]) -> ArticleSet:
     must also be unique across files, since a later file's article would replace an earlier one.
     """
     from ingest.errors import ReadError
-    from ingest.readers import iter_sources, read_file
+    from ingest.sources.discovery import iter_sources
+    from ingest.sources.dispatch import read_file
 
     problems: list[str] = []
     result = ArticleSet(inputs=[str(Path(p).resolve()) for p in paths])

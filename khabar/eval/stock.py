@@ -51,7 +51,8 @@ class StockPipeline:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         from index.chroma import chroma_client, drop_collections
-        from ingest.readers import iter_sources, read_file
+        from ingest.sources.discovery import iter_sources
+        from ingest.sources.dispatch import read_file
 
         key = json.dumps(
             {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ingest.readers import SUPPORTED_SUFFIXES
+from ingest.sources.discovery import SUPPORTED_SUFFIXES
 from khabar.web.backend import Backend
 from khabar.web.collection import RESULT_HEADERS
 from khabar.web.handlers import ChatHandlers

@@ -1,0 +1,75 @@
+"""The one entry point for reading a file: ``read_file`` picks the format's reader by suffix.
+
+What holds for every format is checked here, before the reader runs: the suffix is supported and
+the file can be read, is not empty and is not binary. A file that cannot be read at all raises
+``ReadError`` (with the reason and the fix); inside a file of many records (JSON, JSONL, feeds)
+a bad record is reported in ``ReadResult.problems`` and the good records are kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.sources.discovery import FORMATS_HINT
+from ingest.sources.feeds import read_feed
+from ingest.sources.html_pages import read_html
+from ingest.sources.json_records import read_json, read_jsonl
+from ingest.sources.plain_text import read_markdown, read_plain
+from ingest.sources.source import ReadResult, Source
+
+
+def read_file(path: Path, root: Path | None = None, detect_language: bool = True) -> ReadResult:
+    """Read one file into articles.
+
+    ``root`` is the folder named on the command line (default: the file's folder); a file's
+    default article id is its path relative to it, so ids stay the same across runs and machines.
+    ``detect_language`` says whether an article that does not state its language gets the detected
+    one (the ``language_detection`` setting, which the caller passes) or is left without one.
+    Raises ``ReadError`` when the file as a whole cannot be read. In a file of many records,
+    each bad record becomes one of ``problems`` and the others are still read; a file whose
+    every record is bad returns no articles and one problem per record.
+    """
+    path = Path(path)
+    source = Source(path, _file_id(path, root if root is not None else path.parent), detect_language)
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise source.error(f"'{path.suffix}' files are not supported", f"{FORMATS_HINT}; convert it")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise source.error(
+            f"cannot read it ({exc.strerror or exc})", "check that it exists and that you may read it"
+        ) from exc
+    if not data.strip():
+        raise source.error("the file is empty", "add the article text, or leave the file out")
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise source.error(
+            "it is a binary file, not text", f"{FORMATS_HINT} as text; convert it, or leave it out"
+        )
+    result = reader(source, data)
+    if not result.articles and not result.problems:
+        raise source.error("no articles found in it", "add at least one article, or leave the file out")
+    return result
+
+
+def _file_id(path: Path, root: Path) -> str:
+    absolute, base = Path(os.path.abspath(path)), Path(os.path.abspath(root))
+    try:
+        return absolute.relative_to(base).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+_READERS: dict[str, Callable[[Source, bytes], ReadResult]] = {
+    ".txt": read_plain,
+    ".md": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".json": read_json,
+    ".jsonl": read_jsonl,
+    ".xml": read_feed,
+    ".rss": read_feed,
+    ".atom": read_feed,
+}
