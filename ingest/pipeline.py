@@ -153,7 +153,7 @@ class Ingestor:
             report.unchanged += n
             return FileResult(key, "unchanged", articles=n)
         try:
-            read = read_file(path, root, detect_language=self.detect_language)
+            read = read_file(path, root, self.detect_language, self.languages)
         except ReadError as err:
             return FileResult(key, "skipped", problems=[err])
         result = FileResult(key, "ingested", problems=list(read.problems))

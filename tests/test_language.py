@@ -60,3 +60,15 @@ def test_unsure_is_empty(text):
 )
 def test_normalise_language(value, code):
     assert normalise_language(value) == code
+
+
+def test_the_language_set_is_configurable_for_articles_and_questions():
+
+    from ingest.sources.dispatch import read_file
+
+    hindi = "उत्तर कोरिया के नेता किम जोंग उन ने पुतिन को अपने देश आने का न्योता दिया।"
+    assert detect_language(hindi) == "hi"
+    assert detect_language(hindi, ("en", "fr")) != "hi"  # Hindi is not a candidate
+    corpus = Path(__file__).resolve().parent.parent / "corpus" / "putin-kim-invitation-hi.txt"
+    assert read_file(corpus).articles[0].language == "hi"
+    assert read_file(corpus, languages=("en", "fr")).articles[0].language != "hi"

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from index.language import DEFAULT_LANGUAGES
 from ingest.sources.discovery import FORMATS_HINT
 from ingest.sources.feeds import read_feed
 from ingest.sources.html_pages import read_html
@@ -20,7 +21,12 @@ from ingest.sources.plain_text import read_markdown, read_plain
 from ingest.sources.source import ReadResult, Source
 
 
-def read_file(path: Path, root: Path | None = None, detect_language: bool = True) -> ReadResult:
+def read_file(
+    path: Path,
+    root: Path | None = None,
+    detect_language: bool = True,
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+) -> ReadResult:
     """Read one file into articles.
 
     ``root`` is the folder named on the command line (default: the file's folder); a file's
@@ -32,7 +38,9 @@ def read_file(path: Path, root: Path | None = None, detect_language: bool = True
     every record is bad returns no articles and one problem per record.
     """
     path = Path(path)
-    source = Source(path, _file_id(path, root if root is not None else path.parent), detect_language)
+    source = Source(
+        path, _file_id(path, root if root is not None else path.parent), detect_language, languages
+    )
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise source.error(f"'{path.suffix}' files are not supported", f"{FORMATS_HINT}; convert it")

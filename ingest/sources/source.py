@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.language import detect_language, normalise_language
+from index.language import DEFAULT_LANGUAGES, detect_language, normalise_language
 from index.records import Article
 from ingest.errors import ReadError
 
@@ -32,6 +32,7 @@ class Source:
     path: Path
     file_id: str  # path relative to the root, POSIX: the id of a one-article file
     detect_language: bool = True  # detect the language of an article that does not state it
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES  # the candidates the detector chooses among
 
     @property
     def name(self) -> str:
@@ -60,5 +61,5 @@ class Source:
         """An Article with the path filled in and the language normalised or detected."""
         language = normalise_language(fields.pop("language", "") or "")
         if not language and self.detect_language:
-            language = detect_language(fields["text"])
+            language = detect_language(fields["text"], self.languages)
         return Article(language=language, path=os.path.abspath(self.path), **fields)
