@@ -46,8 +46,8 @@ class StorageSettings(BaseSettings):
         500,
         ge=10,
         description=(
-            "HNSW candidates explored per dense search. Chroma's default 100 returned different top-50 "
-            "lists for the same query vector in two processes (54 of 150 xquad questions); 500 none."
+            "HNSW candidates explored per dense search. Chroma's default 100 gave the same query vector "
+            "different top-50 lists in two processes; enough breadth makes dense search repeatable."
         ),
     )
 
@@ -190,18 +190,16 @@ class EvidenceSettings(BaseSettings):
         0.02,
         ge=0,
         description=(
-            "Passages within this reranked score of the best count as tied (0.01 -> 0.02 moved one more "
-            "English dev question's paragraph into the top 5; 0.03 two, but with 30 % more questions to "
-            "align and two fewer answering first sentences)."
+            "Passages within this reranked score of the best count as tied: wider margins settle more "
+            "ties but align more questions (cost and gains: bench/results/ablation.md)."
         ),
     )
     alignment_sentence_margin: float = Field(
         0.01,
         ge=0,
         description=(
-            "Sentences within this evidence score of the best count as tied (0.02 quoted the answering "
-            "sentence for 3 more of 289 English dev questions, but took English p50 from 1.30x to 1.47x "
-            "dense-only retrieval: bench/latency.py)."
+            "Sentences within this evidence score of the best count as tied: a wider margin quotes the "
+            "answering sentence a little more often at a clear latency cost (bench/latency.py)."
         ),
     )
     alignment_passage_candidates: int = Field(

@@ -8,15 +8,15 @@ the question plus its term-overlap and passage-rank support, what the sentences 
 is below ``min_evidence_score``. The default is fitted on data, not picked by hand: see
 ``bench/abstention.py``, which asks the development questions once over a collection that holds
 their gold article (answerable) and once with it taken out (unanswerable), plus off-topic
-questions, and picks the threshold with the best F1 of declining among those that decline at
-most 3 % of the answerable questions. (The score separated better under such a cap than the bare
-cosine.)
+questions, and picks the threshold with the best F1 of declining among those that decline only a
+small capped share of the answerable questions. (The score separated better under such a cap
+than the bare cosine.)
 
 Cross-lingual questions get their own threshold (``min_score_cross_lingual``): an English
 question's cosine to the Hindi sentence that answers it runs lower than a Hindi question's, so
-one threshold for both declined 6.6 % of the answerable English questions on xquad-hi-dev and
-none of the Hindi ones. Both thresholds come from the same fit, one per kind of pair: together
-they decline 45 % of the unanswerable questions with 95 % precision, one shared threshold 24 %.
+one threshold for both declined answerable English questions far more often than Hindi ones.
+Both thresholds come from the same fit, one per kind of pair (figures:
+``bench/results/abstention.json``).
 """
 
 from __future__ import annotations
