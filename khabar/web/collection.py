@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from index.records import SearchFilters
+from index.records import CollectionStats, SearchFilters
 from index.store import Index
 from ingest.pipeline import IngestReport
 
 # Offered even before an article in them exists: Khabar is Hindi and English first, and a
 # filter that cannot be chosen cannot be tried.
 BASE_LANGUAGES = ("en", "hi")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
-class Facets:
-    """Distinct filter values of a collection, and how big it is."""
-
-    languages: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    first_date: str = ""
-    last_date: str = ""
-    articles: int = 0
-    chunks: int = 0
+class Facets(CollectionStats):
+    """What the filters offer: the collection's languages, sources and dates, and its size."""
 
     @property
     def has_dates(self) -> bool:
@@ -40,15 +31,7 @@ class Facets:
 
 def read_facets(index: Index) -> Facets:
     """The filter choices and size of an index (an aggregate the index computes)."""
-    stats = index.stats()
-    return Facets(
-        languages=stats.languages,
-        sources=stats.sources,
-        first_date=stats.first_date,
-        last_date=stats.last_date,
-        articles=stats.articles,
-        chunks=stats.chunks,
-    )
+    return Facets(**asdict(index.stats()))
 
 
 def make_filters(
