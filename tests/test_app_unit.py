@@ -11,7 +11,7 @@ import pytest
 from index.records import Passage, SearchFilters
 from ingest.errors import ReadError
 from ingest.pipeline import FileResult, IngestReport
-from khabar.web.collection import make_filters, read_facets, report_rows, save_uploads
+from khabar.web.collection import read_facets, report_rows, save_uploads
 from khabar.web.feedback import append_feedback, feedback_record, vote_from_like
 from khabar.web.render import (
     Mark,
@@ -270,7 +270,8 @@ def test_facets_are_an_aggregate_of_the_stored_chunks(tmp_path):
     assert read_facets(Stored()).language_choices == ["en", "hi"]  # Hindi and English first
 
 
-def test_make_filters_checks_dates():
+def test_filters_from_user_input_check_dates():
+    make_filters = SearchFilters.parse  # the one parser the web fields and the CLI options share
     assert make_filters(["en"], [], "2023-09-01", "") == SearchFilters(["en"], [], "2023-09-01", "")
     assert make_filters(None, None, None, None).is_empty()
     for bad in ("2023-9-1", "yesterday", "2023-02-30"):

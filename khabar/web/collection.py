@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from index.records import CollectionStats, SearchFilters
+from index.records import CollectionStats
 from index.store import Index
 from ingest.pipeline import IngestReport
 
@@ -32,16 +32,6 @@ class Facets(CollectionStats):
 def read_facets(index: Index) -> Facets:
     """The filter choices and size of an index (an aggregate the index computes)."""
     return Facets(**asdict(index.stats()))
-
-
-def make_filters(
-    languages: Sequence[str] | None,
-    sources: Sequence[str] | None,
-    date_from: str | None,
-    date_to: str | None,
-) -> SearchFilters:
-    """The web fields as filters (the same checks as the CLI's: :meth:`SearchFilters.parse`)."""
-    return SearchFilters.parse(languages, sources, date_from, date_to)
 
 
 # --- adding articles -------------------------------------------------------------------------

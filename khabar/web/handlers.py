@@ -21,9 +21,10 @@ from typing import Any
 
 import gradio as gr
 
+from index.records import SearchFilters
 from ingest.pipeline import Progress
 from khabar.web.backend import Backend
-from khabar.web.collection import Facets, make_filters, report_rows, report_summary, save_uploads
+from khabar.web.collection import Facets, report_rows, report_summary, save_uploads
 from khabar.web.feedback import append_feedback, feedback_record, vote_from_like
 from khabar.web.render import (
     answer_markdown,
@@ -99,7 +100,7 @@ class ChatHandlers:
         history = [t.question for t in turns]
         turns = [*turns, turn]
         try:
-            filters = make_filters(languages, sources, date_from, date_to)
+            filters = SearchFilters.parse(languages, sources, date_from, date_to)
         except ValueError as err:
             chat = [*chat, {"role": "assistant", "content": escape_markdown(str(err))}]
             yield "", chat, turns, message_html("Filters", str(err))
