@@ -104,7 +104,9 @@ def test_the_configured_model_name_reaches_the_loader(monkeypatch, tmp_path):
             made.append(kwargs)
             self._model = type("SentenceTransformer", (), {"tokenizer": None})()
 
-    monkeypatch.setattr(embedding, "HuggingFaceEmbedding", FakeEmbedding)
+    import llama_index.embeddings.huggingface as hf
+
+    monkeypatch.setattr(hf, "HuggingFaceEmbedding", FakeEmbedding)
     monkeypatch.setenv("KHABAR_EMBED_MODEL", "intfloat/multilingual-e5-base")
     monkeypatch.setenv("KHABAR_EMBED_QUERY_PREFIX", "q> ")
     settings = Settings(model_cache_dir=tmp_path / "cache")

@@ -17,10 +17,12 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+if TYPE_CHECKING:
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
 BUNDLED_E5 = "bundled:multilingual-e5-small"
 
@@ -75,6 +77,10 @@ def resolve_model_path(name: str, cache_dir: Path) -> str:
 def _load(
     name: str, cache_dir: Path, query_prefix: str, passage_prefix: str, batch_size: int, max_tokens: int
 ) -> HuggingFaceEmbedding:
+    # Imported here: loading torch and transformers takes seconds, and reading settings or the
+    # CLI's help must not pay for it.
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
     if name == BUNDLED_E5:
         # The bundled model is on disk; make sure nothing tries a hub round-trip.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from khabar.eval.data import ArticleSet
 from rag.types import Answer
 
-__all__ = ["BuildInfo", "BuildProgress", "Pipeline"]
+__all__ = ["BuildInfo", "BuildProgress", "Pipeline", "components"]
 
 BuildProgress = Callable[[int, int, int], None]  # (files done, total files, chunks embedded so far)
 
@@ -56,3 +56,11 @@ class Pipeline(Protocol):
     def ask(self, question: str) -> Answer:
         """Answer one question; ``answer.passages`` must hold the retrieved passages in rank order."""
         ...
+
+
+def components() -> Any:
+    """The composition root, imported on first use: it loads Chroma and llama-index, which
+    ``khabar --help`` and ``khabar eval --compare`` do not need."""
+    from khabar import components as root
+
+    return root

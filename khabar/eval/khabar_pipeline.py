@@ -12,8 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from khabar import components
-from khabar.eval.build import BuildInfo, BuildProgress
+from khabar.eval.build import BuildInfo, BuildProgress, components
 from khabar.eval.data import ArticleSet
 from khabar.settings import AnswerSettings, EvidenceSettings, RetrievalSettings, Settings
 from rag.types import Answer
@@ -42,7 +41,7 @@ def eval_index_name(file_hashes: list[str], settings: Settings) -> str:
     of ``--articles`` does not change what is indexed.
     """
     key = json.dumps(
-        {"files": sorted(file_hashes), "recipe": components.index_spec(settings).fingerprint()},
+        {"files": sorted(file_hashes), "recipe": components().index_spec(settings).fingerprint()},
         sort_keys=True,
     )
     return "eval-" + hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -66,18 +65,18 @@ class KhabarPipeline:
             "name": self.name,
             "index_name": self.index_name,
             "top_k": s.top_k,
-            **components.index_spec(s).describe(),
+            **components().index_spec(s).describe(),
             **s.model_dump(include=ANSWER_SETTINGS),
         }
 
     def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
         self.index_name = eval_index_name([f.sha256 for f in articles.files], self.settings)
-        folder = components.index_path(self.settings, self.index_name)
+        folder = components().index_path(self.settings, self.index_name)
         if self.rebuild and folder.exists():
-            components.open_index(self.settings, self.index_name).drop()
+            components().open_index(self.settings, self.index_name).drop()
         existed = (folder / "manifest.sqlite").exists()
 
-        ingestor = components.ingestor(self.settings, self.index_name)
+        ingestor = components().ingestor(self.settings, self.index_name)
         try:
 
             def relay(state: Any) -> None:
@@ -131,5 +130,5 @@ class KhabarPipeline:
         if self._service is None:
             if not self.index_name:
                 raise RuntimeError("build() the evaluation index before asking questions")
-            self._service = components.service(self.settings, self.index_name)
+            self._service = components().service(self.settings, self.index_name)
         return self._service.ask(question)

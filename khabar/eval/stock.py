@@ -15,8 +15,7 @@ import time
 from typing import Any
 
 from index.records import Passage
-from khabar import components
-from khabar.eval.build import BuildInfo, BuildProgress
+from khabar.eval.build import BuildInfo, BuildProgress, components
 from khabar.eval.data import ArticleSet
 from khabar.settings import Settings
 from rag.types import Answer, Citation
@@ -42,7 +41,7 @@ class StockPipeline:
             "top_k": self.top_k,
             "splitter": "SentenceSplitter() defaults (1024/200)",
             "answer": f"most query-similar sentence of the top-{BEST_SENTENCE_CHUNKS} chunks",
-            **components.index_spec(self.settings).describe(),
+            **components().index_spec(self.settings).describe(),
         }
 
     def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
@@ -57,16 +56,18 @@ class StockPipeline:
         key = json.dumps(
             {
                 "files": sorted(f.sha256 for f in articles.files),
-                "recipe": components.index_spec(self.settings).fingerprint(),
+                "recipe": components().index_spec(self.settings).fingerprint(),
             },
             sort_keys=True,
         )
         self.index_name = "stock-" + hashlib.sha256(key.encode()).hexdigest()[:12]
         if self.rebuild:
-            drop_collections(chroma_client(components.storage_config(self.settings).chroma), self.index_name)
-        client = chroma_client(components.storage_config(self.settings).chroma)
+            drop_collections(
+                chroma_client(components().storage_config(self.settings).chroma), self.index_name
+            )
+        client = chroma_client(components().storage_config(self.settings).chroma)
         # The same model, through llama-index itself: this pipeline is what a llama-index user builds.
-        embed_model = components.embedder(self.settings).llama_index_model
+        embed_model = components().embedder(self.settings).llama_index_model
         started = time.perf_counter()
         # A finished build is marked by a second, empty collection: an interrupted one is redone.
         done_marker = self.index_name + "-done"
