@@ -144,6 +144,7 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
             settings.alignment_weight,
             settings.alignment_passage_margin,
             settings.alignment_passage_candidates,
+            settings.alignment_sentences_per_passage,
         ),
     ]
     evidence_steps = [

@@ -213,6 +213,14 @@ class EvidenceSettings(BaseSettings):
     alignment_sentence_candidates: int = Field(
         3, ge=2, description="Most tied sentences compared word by word; each costs model time."
     )
+    alignment_sentences_per_passage: int = Field(
+        1,
+        ge=1,
+        description=(
+            "A tied passage is compared by this many of its sentences closest to the question; more "
+            "multiply the model time (bench/latency.py)."
+        ),
+    )
     alignment_layer: int = Field(
         8, ge=1, description="Encoder layer whose token vectors are aligned (middle layers align languages)."
     )

@@ -83,10 +83,8 @@ class TieBreak:
 
 
 class PassageTieBreak(TieBreak):
-    """Passage step: near-tied passages, each compared by its sentence closest to the question
-    (by cosine; aligning more sentences per passage doubled the model time for the same ranking)."""
-
-    SENTENCES_PER_PASSAGE = 1
+    """Passage step: near-tied passages, each compared by its ``sentences_per_passage`` sentences
+    closest to the question (by cosine), the best aligned of them counting."""
 
     def __init__(
         self,
@@ -95,9 +93,11 @@ class PassageTieBreak(TieBreak):
         weight: float,
         margin: float,
         candidates: int,
+        sentences_per_passage: int = 1,
     ):
         super().__init__(aligner, weight, margin, candidates)
         self.evidence = evidence
+        self.sentences_per_passage = sentences_per_passage
 
     def process(self, query: Query, passages: list[Passage]) -> list[Passage]:
         if not passages or not self.active(query, passages[0].language):
@@ -108,7 +108,7 @@ class PassageTieBreak(TieBreak):
         def align(head: list[Passage]) -> list[float]:
             closest = [
                 [s.text for s in sorted(sentences, key=lambda s: (-s.similarity, s.start))][
-                    : self.SENTENCES_PER_PASSAGE
+                    : self.sentences_per_passage
                 ]
                 for sentences in evidence.by_passage(query.vector, head).values()
             ]

@@ -100,6 +100,19 @@ def test_near_tied_passages_are_reordered_by_their_best_aligned_close_sentence()
     # One call for all tied passages, with each passage's closest sentence only.
     assert aligner.asked[0] == ["a topic sentence", "b holds the answer", "c topic"]
     assert out[0].score == 0.845  # scores kept
+    # Configured to compare two sentences per passage, each passage's best-aligned one counts.
+    two = FakeAligner()
+    wider = PassageTieBreak(two, Sentences(), weight=0.3, margin=0.01, candidates=3, sentences_per_passage=2)  # type: ignore[arg-type]
+    assert [p.article_id for p in wider.process(make_query("Whom did Kim meet?", "en", [0.0]), [a, b, c, d])][
+        :2
+    ] == ["b", "a"]
+    assert two.asked[0] == [
+        "a topic sentence",
+        "a second topic",
+        "b holds the answer",
+        "b second, never compared",
+        "c topic",
+    ]
     # A same-language question, or a clear winner, is left as it is.
     assert tie_break.passages.process(make_query("किम किससे मिले?", "hi", [0.0]), [a, b, c, d]) == [a, b, c, d]
     assert tie_break.passages.process(make_query("Whom did Kim meet?", "en", [0.0]), [a, d]) == [a, d]
