@@ -309,6 +309,44 @@ def test_jsonl_bad_records_do_not_lose_good_ones(tmp_path):
         assert problem.fix and problem.fix in str(problem)
 
 
+@pytest.mark.parametrize(
+    ("record", "field", "kind"),
+    [
+        ({"id": "n", "text": 12345}, "text", "a number"),
+        ({"id": "l", "text": ["a", "b"]}, "text", "a list"),
+        ({"id": "o", "body": {"p": "Nested story text."}}, "body", "an object"),
+        ({"id": {"k": 1}, "text": "A story about rain."}, "id", "an object"),
+        ({"id": True, "text": "A story about rain."}, "id", "true or false"),
+        ({"id": 1.5, "text": "A story about rain."}, "id", "a number"),
+        ({"id": "t", "title": False, "text": "A story about rain."}, "title", "true or false"),
+        ({"id": "u", "text": "A story about rain.", "url": ["https://a.example"]}, "url", "a list"),
+        ({"id": "c", "text": "A story about rain.", "category": ["World", 3]}, "category", "a list"),
+        ({"id": "d", "text": "A story about rain.", "published": {"y": 2023}}, "published", "an object"),
+    ],
+)
+def test_json_fields_of_the_wrong_type_are_refused_by_name(tmp_path, record, field, kind):
+    """A number or a list where the text should be would be stored as an article "12345" or
+    "a, b"; such a record is a problem naming the record and the field, and the others are read."""
+    good = {"id": "good", "text": "A good story about the monsoon."}
+    path = write(tmp_path / "news.jsonl", "\n".join(json.dumps(r) for r in (good, record)) + "\n")
+    result = read_file(path)
+    assert [a.id for a in result.articles] == ["good"]
+    [problem] = result.problems
+    assert problem.record == "line 2"
+    assert f'"{field}" is {kind}' in problem.reason
+    assert problem.fix and str(path) in str(problem)
+
+
+def test_json_ids_may_be_integers_and_dates_unix_seconds(tmp_path):
+    records = [
+        {"id": 7, "text": "A story about rain.", "published": 1694665800, "category": ["World", "Asia"]},
+        {"id": "s", "title": None, "text": "Another story about rain.", "url": None},
+    ]
+    first, second = read_file(write(tmp_path / "news.json", json.dumps(records))).articles
+    assert (first.id, first.published, first.category) == ("7", "2023-09-14T04:30:00+00:00", "World, Asia")
+    assert (second.id, second.url) == ("s", "")
+
+
 def test_jsonl_keeps_line_separator_inside_strings(tmp_path):
     text = "Line one\u2028still the same record."
     article = only(
