@@ -471,6 +471,30 @@ def test_missing_file(tmp_path):
     assert "cannot read it" in info.value.reason
 
 
+def test_deeply_nested_json_is_a_problem_not_a_crash(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ReadError) as info:
+        read_file(write(tmp_path / "deep.json", deep))
+    assert "nested too deeply" in info.value.reason and info.value.fix
+    good = json.dumps({"id": "good", "text": "A good story about the monsoon."})
+    result = read_file(write(tmp_path / "deep.jsonl", f"{good}\n{deep}\n"))
+    assert [a.id for a in result.articles] == ["good"]
+    [problem] = result.problems
+    assert problem.record == "line 2" and "nested too deeply" in problem.reason
+
+
+def test_a_reader_failing_unexpectedly_is_a_problem_of_its_file(tmp_path, monkeypatch):
+    from ingest.sources import dispatch
+
+    def broken(source, data):
+        raise ValueError("parser bug")
+
+    monkeypatch.setitem(dispatch._READERS, ".html", broken)
+    with pytest.raises(ReadError) as info:
+        read_file(write(tmp_path / "page.html", "<p>text</p>"))
+    assert "ValueError: parser bug" in info.value.reason and info.value.fix
+
+
 # --- finding files --------------------------------------------------------------------------------
 
 
@@ -501,6 +525,71 @@ def test_iter_files_fails_before_yielding_on_missing_path(tmp_path):
     write(tmp_path / "a.txt", "x")
     with pytest.raises(ReadError, match="no such file or folder"):
         next(iter_files([tmp_path, tmp_path / "missing"]))
+
+
+def collect(paths: list[Path]) -> tuple[list[str], dict[str, str]]:
+    """(files found, relative to their root; {file name: problem reason}) for a walk that goes on."""
+    problems: list[ReadError] = []
+    found = [f"{file.relative_to(root).as_posix()}" for file, root in iter_sources(paths, problems.append)]
+    return found, {Path(p.path).name: p.reason for p in problems}
+
+
+def test_links_that_cannot_be_followed_are_reported(tmp_path):
+    news = tmp_path / "news"
+    write(news / "a.txt", "x")
+    write(news / "sub" / "b.txt", "x")
+    (news / "inside.txt").symlink_to(news / "sub" / "b.txt")
+    (news / "loop.txt").symlink_to(news / "loop.txt")
+    (news / "gone.txt").symlink_to(news / "missing.txt")
+    found, problems = collect([news])
+    assert found == ["a.txt", "inside.txt", "sub/b.txt"]
+    assert set(problems) == {"loop.txt", "gone.txt"}
+    assert "loops" in problems["loop.txt"]
+    assert "does not exist" in problems["gone.txt"]
+    # Without somewhere to report to, a walk problem is raised.
+    with pytest.raises(ReadError, match="does not exist"):  # gone.txt comes first
+        list(iter_sources([news]))
+
+
+def test_an_unreadable_folder_is_reported(tmp_path, monkeypatch):
+    """Tests run as root, where chmod 000 stops nothing: the walk's listing is refused instead."""
+    news = tmp_path / "news"
+    write(news / "a.txt", "x")
+    locked = news / "locked"
+    write(locked / "b.txt", "x")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if isinstance(path, str | os.PathLike) and Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found, problems = collect([news])
+    assert found == ["a.txt"]
+    assert "cannot read the folder (Permission denied)" in problems["locked"]
+
+
+def test_a_named_file_that_cannot_be_reached_is_a_read_error(tmp_path, monkeypatch):
+    path = write(tmp_path / "locked" / "b.txt", "x")
+    real_stat = os.stat
+
+    def stat(target, *args, **kwargs):
+        if Path(target) == path:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_stat(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    with pytest.raises(ReadError) as info:
+        list(iter_sources([path]))
+    assert "Permission denied" in info.value.reason and info.value.fix
+
+
+def test_a_named_link_loop_says_so(tmp_path):
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    with pytest.raises(ReadError, match="loops"):
+        list(iter_sources([loop]))
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -1,24 +1,30 @@
 """The one entry point for reading a file: ``read_file`` picks the format's reader by suffix.
 
 What holds for every format is checked here, before the reader runs: the suffix is supported and
-the file can be read, is not empty and is not binary. A file that cannot be read at all raises
-``ReadError`` (with the reason and the fix); inside a file of many records (JSON, JSONL, feeds)
-a bad record is reported in ``ReadResult.problems`` and the good records are kept.
+the file can be read, is not empty and is not binary. A file that
+cannot be read at all raises ``ReadError`` (with the reason and the fix), whatever went wrong
+inside its reader: one bad file must never stop a run over a whole collection. Inside a file of
+many records (JSON, JSONL, feeds) a bad record is reported in ``ReadResult.problems`` and the
+good records are kept.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from index.language import DEFAULT_LANGUAGES
+from ingest.errors import ReadError
 from ingest.sources.discovery import FORMATS_HINT
 from ingest.sources.feeds import read_feed
 from ingest.sources.html_pages import read_html
 from ingest.sources.json_records import read_json, read_jsonl
 from ingest.sources.plain_text import read_markdown, read_plain
 from ingest.sources.source import ReadResult, Source
+
+log = logging.getLogger(__name__)
 
 
 def read_file(
@@ -56,7 +62,20 @@ def read_file(
         raise source.error(
             "it is a binary file, not text", f"{FORMATS_HINT} as text; convert it, or leave it out"
         )
-    result = reader(source, data)
+    try:
+        result = reader(source, data)
+    except ReadError:
+        raise
+    except RecursionError as exc:  # a parser's recursion through markup nested thousands deep
+        raise source.error(
+            "it is nested too deeply to read", "flatten its structure, or leave it out"
+        ) from exc
+    except Exception as exc:
+        log.debug("reading %s failed", path, exc_info=True)
+        raise source.error(
+            f"reading it failed ({type(exc).__name__}: {exc})",
+            "check that its content is what its suffix says; if it is, report the file with this message",
+        ) from exc
     if not result.articles and not result.problems:
         raise source.error("no articles found in it", "add at least one article, or leave the file out")
     return result

@@ -43,6 +43,8 @@ _FIELD_NAMES = {
     "published": ("published", "date", "published_at", "pubDate"),
 }
 _KNOWN_KEYS = frozenset(name for names in _FIELD_NAMES.values() for name in names)
+_TOO_DEEP = "its JSON is nested too deeply to read"
+_TOO_DEEP_FIX = "an article is one flat object of fields; fix the export, or leave it out"
 # What each field may hold besides a string (see the module docstring).
 _INTEGER_ALLOWED = frozenset({"id", "published"})
 _LIST_ALLOWED = frozenset({"category"})
@@ -56,6 +58,8 @@ def read_json(source: Source, data: bytes) -> ReadResult:
             f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
             "fix the JSON (one article object, or a list of them); for one article a line use .jsonl",
         ) from exc
+    except RecursionError as exc:  # the parser recurses once per level: [[[[...]]]] thousands deep
+        raise source.error(_TOO_DEEP, _TOO_DEEP_FIX) from exc
     if isinstance(value, dict) and isinstance(value.get("articles"), list):
         records = value["articles"]  # {"articles": [...]}, as some exports wrap them
     elif isinstance(value, dict):
@@ -93,6 +97,8 @@ def _jsonl_records(source: Source, lines: list[str]) -> Iterator[tuple[str, Any]
                     f"line {n}",
                 ),
             )
+        except RecursionError:
+            yield f"line {n}", source.error(_TOO_DEEP, _TOO_DEEP_FIX, f"line {n}")
 
 
 def _read_records(source: Source, records: Iterable[tuple[str, Any]]) -> ReadResult:

@@ -182,6 +182,9 @@ def load_questions(path: Path) -> list[Question]:
         except json.JSONDecodeError as exc:
             problems.append(f"{origin}: not valid JSON ({exc.msg}, column {exc.colno})")
             continue
+        except RecursionError:  # the parser recurses once per level: [[[[...]]]] thousands deep
+            problems.append(f"{origin}: its JSON is nested too deeply to read")
+            continue
         question = _parse_question(record, origin, problems)
         if question is None:
             continue
@@ -214,11 +217,13 @@ def load_articles(paths: list[Path]) -> ArticleSet:
     from ingest.sources.dispatch import read_file
 
     problems: list[str] = []
-    result = ArticleSet(inputs=[str(Path(p).resolve()) for p in paths])
+    walk_problems: list[ReadError] = []
     try:
-        sources = list(iter_sources([Path(p) for p in paths]))
+        sources = list(iter_sources([Path(p) for p in paths], walk_problems.append))
     except ReadError as err:
         raise EvalDataError("Cannot read the articles", [str(err)]) from err
+    problems.extend(str(p) for p in walk_problems)
+    result = ArticleSet(inputs=[str(Path(p).resolve()) for p in paths])
     for file, root in sources:
         try:
             read = read_file(file, root)
