@@ -79,6 +79,7 @@ class Ingestor:
 
     Whatever stops one file (or folder) from being read becomes one problem of the report, and
     the run goes on: a collection of thousands of files must not be lost to one bad file.
+    Files over ``max_file_bytes`` (None: no limit) are refused unread.
     """
 
     def __init__(
@@ -90,8 +91,10 @@ class Ingestor:
         detect_language: bool = True,
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
         index_titles: bool = True,
+        max_file_bytes: int | None = None,
     ):
         self.index = index
+        self.max_file_bytes = max_file_bytes
         self.detect_language, self.languages = detect_language, languages
         self.index_titles = index_titles
         self.manifest = index.manifest
@@ -118,7 +121,7 @@ class Ingestor:
 
         for given in paths:
             try:
-                # Folders that cannot be listed and broken links are reported, and the walk goes on.
+                # Folders that cannot be listed and links that leave them are reported, not read.
                 files = list(iter_sources([Path(given)], on_problem=skipped))
             except ReadError as err:
                 skipped(err)
@@ -158,7 +161,7 @@ class Ingestor:
             report.unchanged += n
             return FileResult(key, "unchanged", articles=n)
         try:
-            read = read_file(path, root, self.detect_language, self.languages)
+            read = read_file(path, root, self.detect_language, self.languages, self.max_file_bytes)
         except ReadError as err:
             return FileResult(key, "skipped", problems=[err])
         result = FileResult(key, "ingested", problems=list(read.problems))

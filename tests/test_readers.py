@@ -12,6 +12,7 @@ from ingest.sources.dispatch import read_file
 from ingest.sources.source import ReadResult
 from ingest.sources.titles import derive_title
 from khabar import settings
+from tests.factories import within
 
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "corpus" / "putin-kim-invitation-hi.txt"
 
@@ -471,6 +472,28 @@ def test_missing_file(tmp_path):
     assert "cannot read it" in info.value.reason
 
 
+def test_special_files_are_refused_without_being_read(tmp_path):
+    """A named pipe would block the read forever and /dev/zero would fill the memory: only
+    regular files are read."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.txt"
+    zero.symlink_to("/dev/zero")
+    for path, kind in [(fifo, "a named pipe"), (zero, "a character device")]:
+        with pytest.raises(ReadError) as info:
+            within(5, lambda path=path: read_file(path))
+        assert f"it is {kind}, not a regular file" in info.value.reason
+        assert info.value.fix and str(path) in str(info.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_naming_the_limit(tmp_path):
+    path = write(tmp_path / "big.txt", "Title\n" + "A long story about the monsoon. " * 10)
+    with pytest.raises(ReadError) as info:
+        read_file(path, max_bytes=100)
+    assert "over the limit of 100 bytes" in info.value.reason and "max_file_bytes" in info.value.fix
+    assert only(read_file(path, max_bytes=len(path.read_bytes()))).title == "Title"
+
+
 def test_deeply_nested_json_is_a_problem_not_a_crash(tmp_path):
     deep = "[" * 100_000 + "]" * 100_000
     with pytest.raises(ReadError) as info:
@@ -534,21 +557,32 @@ def collect(paths: list[Path]) -> tuple[list[str], dict[str, str]]:
     return found, {Path(p.path).name: p.reason for p in problems}
 
 
-def test_links_that_cannot_be_followed_are_reported(tmp_path):
+def test_links_leaving_the_folder_are_reported_not_followed(tmp_path):
     news = tmp_path / "news"
     write(news / "a.txt", "x")
     write(news / "sub" / "b.txt", "x")
-    (news / "inside.txt").symlink_to(news / "sub" / "b.txt")
+    secret = write(tmp_path / "secret.txt", "root:x:0:0")
+    (news / "passwd.txt").symlink_to(secret)
+    (news / "inside.txt").symlink_to(news / "sub" / "b.txt")  # stays in the folder: read
     (news / "loop.txt").symlink_to(news / "loop.txt")
     (news / "gone.txt").symlink_to(news / "missing.txt")
+    (news / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
     found, problems = collect([news])
     assert found == ["a.txt", "inside.txt", "sub/b.txt"]
-    assert set(problems) == {"loop.txt", "gone.txt"}
+    assert set(problems) == {"passwd.txt", "loop.txt", "gone.txt", "elsewhere"}
+    assert f"a link to {secret}, outside the folder being ingested" in problems["passwd.txt"]
     assert "loops" in problems["loop.txt"]
     assert "does not exist" in problems["gone.txt"]
+    assert "outside the folder being ingested" in problems["elsewhere"]
     # Without somewhere to report to, a walk problem is raised.
-    with pytest.raises(ReadError, match="does not exist"):  # gone.txt comes first
+    with pytest.raises(ReadError, match="outside the folder"):
         list(iter_sources([news]))
+
+
+def test_a_link_named_on_the_command_line_is_followed(tmp_path):
+    target = write(tmp_path / "archive" / "story.txt", "x")
+    (tmp_path / "today.txt").symlink_to(target)
+    assert collect([tmp_path / "today.txt"]) == (["today.txt"], {})
 
 
 def test_an_unreadable_folder_is_reported(tmp_path, monkeypatch):
@@ -585,11 +619,15 @@ def test_a_named_file_that_cannot_be_reached_is_a_read_error(tmp_path, monkeypat
     assert "Permission denied" in info.value.reason and info.value.fix
 
 
-def test_a_named_link_loop_says_so(tmp_path):
+def test_named_special_files_and_loops_say_what_they_are(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
     loop = tmp_path / "loop.txt"
     loop.symlink_to(loop)
-    with pytest.raises(ReadError, match="loops"):
-        list(iter_sources([loop]))
+    for path, reason in [(fifo, "it is a named pipe, not a regular file"), (loop, "loops")]:
+        with pytest.raises(ReadError) as info:
+            list(iter_sources([path]))
+        assert reason in info.value.reason
 
 
 # --- helpers --------------------------------------------------------------------------------------

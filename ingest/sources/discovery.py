@@ -3,8 +3,9 @@
 Apart from the reading because callers list a whole collection first: every named path is checked
 before any file is read, so a mistyped path or an unsupported file fails before any work is done.
 
-What a walk cannot read (a link loop, a dangling link, a folder that cannot be listed) is
-reported, and the walk goes on past it.
+A walk stays inside the folder it was given: a link whose target lies outside it (a planted link
+to /etc/passwd named "news.txt", a link to the whole disk) is reported, not followed, and so are
+link loops, dangling links and folders that cannot be listed; the walk goes on past each.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ def iter_sources(paths: Iterable[Path], on_problem: ProblemSink | None = None) -
     """(file, root) for every readable file under ``paths``, each file once.
 
     Folders are walked in sorted order, skipping hidden files and folders and files of other
-    formats. A file named explicitly must have a supported suffix. All named paths are checked
-    before anything is yielded, so a typo fails before any work is done. What the walk meets that
-    cannot be read (see the module docstring) goes to ``on_problem`` and the walk goes on;
-    without it, it is raised.
+    formats. A file named explicitly must have a supported suffix; a link named explicitly is
+    followed (the user chose it). All named paths are checked before anything is yielded, so a
+    typo fails before any work is done. What the walk meets that cannot be read safely (see the
+    module docstring) goes to ``on_problem`` and the walk goes on; without it, it is raised.
     """
     named: list[Path] = []
     for path in paths:
@@ -57,7 +58,7 @@ def iter_sources(paths: Iterable[Path], on_problem: ProblemSink | None = None) -
                 )
             named.append(path)
         else:
-            raise ReadError(str(path), "no such file or folder", "check the path")
+            raise not_regular(path, mode)
     seen: set[str] = set()
     for path in named:
         pairs = _walk(path, on_problem or _raise) if path.is_dir() else iter([(path, path.parent)])
@@ -72,6 +73,29 @@ def iter_files(paths: list[Path], on_problem: ProblemSink | None = None) -> Iter
     """Every readable file under ``paths`` (see ``iter_sources``, which also gives each root)."""
     for file, _root in iter_sources(paths, on_problem):
         yield file
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words ("a named pipe")."""
+    for test, kind in (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def not_regular(path: Path, mode: int) -> ReadError:
+    """The refusal of a special file: a named pipe blocks the read forever, a device never ends."""
+    return ReadError(
+        str(path),
+        f"it is {special_kind(mode)}, not a regular file",
+        "Khabar reads regular files only; save the content to a file, or leave it out",
+    )
 
 
 def unreachable(path: Path, err: OSError) -> ReadError:
@@ -105,6 +129,8 @@ def _raise(problem: ReadError) -> None:
 
 
 def _walk(folder: Path, on_problem: ProblemSink) -> Iterator[tuple[Path, Path]]:
+    inside = os.path.realpath(folder)
+
     def unlistable(err: OSError) -> None:
         where = err.filename or str(folder)
         on_problem(
@@ -116,21 +142,33 @@ def _walk(folder: Path, on_problem: ProblemSink) -> Iterator[tuple[Path, Path]]:
         )
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unlistable):
+        # os.walk does not enter linked folders; one that points out of the folder is said so.
+        for name in sorted(dirnames):
+            path = Path(dirpath) / name
+            if not name.startswith(".") and os.path.islink(path):
+                if (problem := _link_problem(path, inside)) is not None:
+                    on_problem(problem)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             path = Path(dirpath) / name
-            if os.path.islink(path) and (problem := _link_problem(path)) is not None:
+            if os.path.islink(path) and (problem := _link_problem(path, inside)) is not None:
                 on_problem(problem)
                 continue
             yield path, folder
 
 
-def _link_problem(link: Path) -> ReadError | None:
-    """Why the link found in a walk cannot be followed (a loop, a dangling link), or None."""
+def _link_problem(link: Path, inside: str) -> ReadError | None:
+    """Why the link found in a walk of the folder ``inside`` (resolved) is not followed, or None."""
     try:
-        os.path.realpath(link, strict=True)
+        target = os.path.realpath(link, strict=True)
     except OSError as err:
         return unreachable(link, err)
+    if os.path.commonpath([inside, target]) != inside:
+        return ReadError(
+            str(link),
+            f"it is a link to {target}, outside the folder being ingested",
+            "links are followed only inside the folder; copy the file in, or name it on the command line",
+        )
     return None

@@ -205,12 +205,13 @@ def load_questions(path: Path) -> list[Question]:
 # --- articles ------------------------------------------------------------------------------------
 
 
-def load_articles(paths: list[Path]) -> ArticleSet:
+def load_articles(paths: list[Path], max_bytes: int | None = None) -> ArticleSet:
     """Read the article files (or folders) with the ingestion readers; raise on any bad record.
 
     The ingestion would skip a bad record and carry on, which is right for a user's collection
     but not for an evaluation: a skipped gold article turns into a retrieval "miss". Article ids
     must also be unique across files, since a later file's article would replace an earlier one.
+    ``max_bytes`` is the ingestion's file size limit, so that a file it would refuse fails here.
     """
     from ingest.errors import ReadError
     from ingest.sources.discovery import iter_sources
@@ -226,7 +227,7 @@ def load_articles(paths: list[Path]) -> ArticleSet:
     result = ArticleSet(inputs=[str(Path(p).resolve()) for p in paths])
     for file, root in sources:
         try:
-            read = read_file(file, root)
+            read = read_file(file, root, max_bytes=max_bytes)
         except ReadError as err:
             problems.append(str(err))
             continue
