@@ -166,6 +166,25 @@ def test_ask_on_an_empty_index_says_so(cli, tmp_path):
     assert json.loads(result.stdout)["declined"] is True
 
 
+@pytest.mark.parametrize("question", ["", "   ", "\u200b\u200c\u200d\ufeff"])
+def test_an_empty_question_is_a_usage_error_not_a_traceback(cli, tmp_path, question):
+    result = cli("--data-dir", str(tmp_path / "data"), "ask", question)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "The question is empty."
+    assert "Traceback" not in result.output
+
+
+def test_chat_says_an_invisible_question_is_empty_and_goes_on(cli, tmp_path, monkeypatch):
+    from khabar import cli as cli_mod
+
+    lines = iter(["\u200b\u200d", ""])
+    monkeypatch.setattr(cli_mod.console, "input", lambda prompt="": next(lines))
+    result = cli("--data-dir", str(tmp_path / "data"), "chat")
+    assert result.exit_code == 0, result.output
+    assert "The question is empty." in result.stderr
+    assert next(lines, "all read") == "all read"  # it went on to the next line
+
+
 def test_a_malformed_date_filter_is_refused_not_ignored(cli):
     # The CLI and the web share one date parser (SearchFilters.parse); the CLI used to accept
     # "2023/09/01" and silently search without the filter.

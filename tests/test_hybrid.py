@@ -244,3 +244,16 @@ def test_an_article_without_quotable_sentences_leaves_the_others_answerable():
     assert by_passage == {"short:0": [], "good:0": by_passage["good:0"], "bare:0": []}
     reranked = SentenceAwareReranker(stored, evidence, 0.3).rerank(query.vector, passages)  # type: ignore[arg-type]
     assert len(reranked) == 3
+
+
+@pytest.mark.parametrize("question", ["", " \n\t", "\u200b", "\u200c \u200d", "\ufeff\u200b"])
+def test_a_question_of_whitespace_or_zero_width_characters_is_empty(question):
+    from rag.query import EmptyQuestion, QueryBuilder
+
+    class NoModel:
+        def embed_query(self, text: str) -> list[float]:
+            raise AssertionError("an empty question must not reach the model")
+
+    with pytest.raises(EmptyQuestion, match=r"^The question is empty\.$"):
+        QueryBuilder(NoModel(), ("en",)).build(question)  # type: ignore[arg-type]
+    assert issubclass(EmptyQuestion, ValueError)  # callers that caught ValueError still do
