@@ -1,4 +1,4 @@
-"""Text folding and word tokenisation shared by the evaluation metrics and the BM25 analyzer.
+"""Text folding, word tokenisation and blankness, shared by the metrics, BM25 and the front ends.
 
 Both sides must agree on what a "word" is: if the index and the metric split Hindi differently,
 a retrieval or F1 score measures the tokeniser rather than the system. So there is one tokeniser,
@@ -26,6 +26,15 @@ _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 # (ZWNJ/ZWJ are common in Hindi web text, e.g. "क्‍ष"). Removed so that both spellings
 # yield one token instead of splitting the word in two.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only whitespace and zero-width characters.
+
+    ``str.isspace`` does not count U+200B, U+200C, U+200D or U+FEFF as space, so a question
+    pasted with nothing but those would otherwise be searched for as if it were words.
+    """
+    return not text.translate(_INVISIBLE).strip()
 
 
 def fold(text: str) -> str:

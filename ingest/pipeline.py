@@ -9,6 +9,7 @@ Identity rules:
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -21,7 +22,7 @@ from index.records import Article
 from index.store import Index, article_metadata
 from ingest.chunking import Chunker, chunk_embedding_text, unique_sentences
 from ingest.errors import ReadError
-from ingest.sources.discovery import iter_files
+from ingest.sources.discovery import iter_sources, unreachable
 from ingest.sources.dispatch import read_file
 
 
@@ -75,6 +76,10 @@ class Ingestor:
 
     Takes its parts, not settings: the composition root (``khabar.components``) builds them.
     The ingestor owns ``index`` from then on: ``close`` closes it.
+
+    Whatever stops one file (or folder) from being read becomes one problem of the report, and
+    the run goes on: a collection of thousands of files must not be lost to one bad file.
+    Files over ``max_file_bytes`` (None: no limit) are refused unread.
     """
 
     def __init__(
@@ -86,8 +91,10 @@ class Ingestor:
         detect_language: bool = True,
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
         index_titles: bool = True,
+        max_file_bytes: int | None = None,
     ):
         self.index = index
+        self.max_file_bytes = max_file_bytes
         self.detect_language, self.languages = detect_language, languages
         self.index_titles = index_titles
         self.manifest = index.manifest
@@ -108,24 +115,18 @@ class Ingestor:
         report = IngestReport()
         targets: list[tuple[Path, Path]] = []
         seen: set[str] = set()
+
+        def skipped(err: ReadError) -> None:
+            report.files.append(FileResult(err.path, "skipped", problems=[err]))
+
         for given in paths:
-            given = Path(given)
-            if not given.exists():
-                report.files.append(
-                    FileResult(
-                        str(given),
-                        "skipped",
-                        problems=[ReadError(str(given), "no such file or folder", "check the path")],
-                    )
-                )
-                continue
-            root = given if given.is_dir() else given.parent
             try:
-                files = list(iter_files([given]))
+                # Folders that cannot be listed and links that leave them are reported, not read.
+                files = list(iter_sources([Path(given)], on_problem=skipped))
             except ReadError as err:
-                report.files.append(FileResult(str(given), "skipped", problems=[err]))
+                skipped(err)
                 continue
-            for f in files:  # a file named twice (itself, and inside a folder named too) counts once
+            for f, root in files:  # a file named twice (itself, and inside a folder named too) counts once
                 if (key := os.path.abspath(f)) not in seen:
                     seen.add(key)
                     targets.append((f, root))
@@ -146,14 +147,21 @@ class Ingestor:
 
     # -- one file --------------------------------------------------------------------------
     def _ingest_file(self, path: Path, root: Path, report: IngestReport) -> FileResult:
-        key = str(path.resolve())
-        stat = path.stat()
+        try:
+            key = str(path.resolve(strict=True))
+            stat = path.stat()
+        except OSError as err:  # gone since it was found, unreachable, or a link loop
+            return FileResult(str(path), "skipped", problems=[unreachable(path, err)])
+        except RuntimeError:  # Python 3.11's Path.resolve on a link loop
+            return FileResult(
+                str(path), "skipped", problems=[unreachable(path, OSError(errno.ELOOP, "link loop"))]
+            )
         if self.manifest.file_unchanged(key, stat.st_size, stat.st_mtime_ns):
             n = len(self.manifest.names_for_path(key))
             report.unchanged += n
             return FileResult(key, "unchanged", articles=n)
         try:
-            read = read_file(path, root, self.detect_language, self.languages)
+            read = read_file(path, root, self.detect_language, self.languages, self.max_file_bytes)
         except ReadError as err:
             return FileResult(key, "skipped", problems=[err])
         result = FileResult(key, "ingested", problems=list(read.problems))
@@ -282,7 +290,10 @@ class Ingestor:
 
     def _prune(self, report: IngestReport) -> None:
         for path in self.manifest.known_paths():
-            if Path(path).exists():
+            try:
+                if Path(path).exists():
+                    continue
+            except OSError:  # in a folder that cannot be read now: not known to be gone, so kept
                 continue
             for name in self.manifest.names_for_path(path):
                 self._release_name(name, path, report)

@@ -171,6 +171,11 @@ def ask(
     date_to: FilterTo = None,
 ) -> None:
     """Answer one question with quoted, cited sentences."""
+    from index.text import is_blank
+
+    if is_blank(question):  # said before the model loads; service.ask would refuse it too
+        err_console.print("The question is empty.")
+        raise typer.Exit(2)
     if top_k:
         settings_mod.configure(top_k=top_k)
     filters = make_filters(lang, source, date_from, date_to)
@@ -216,6 +221,8 @@ def chat(
     date_to: FilterTo = None,
 ) -> None:
     """Ask questions one after another in the terminal (empty line or Ctrl-D to quit)."""
+    from rag.query import EmptyQuestion
+
     filters = make_filters(lang, source, date_from, date_to)
     service = open_service()
     while True:
@@ -225,7 +232,12 @@ def chat(
             break
         if not question.strip():
             break
-        print_answer(service.ask(question, filters))
+        try:
+            answer = service.ask(question, filters)
+        except EmptyQuestion as err:  # only zero-width characters: say so, and wait for the next
+            err_console.print(str(err))
+            continue
+        print_answer(answer)
 
 
 # --- serve --------------------------------------------------------------------------------

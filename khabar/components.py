@@ -101,6 +101,7 @@ def ingestor(settings: Settings, name: str | None = None) -> Ingestor:
         detect_language=settings.language_detection,
         languages=tuple(settings.languages),
         index_titles=settings.index_titles,
+        max_file_bytes=settings.max_file_bytes,
     )
 
 

@@ -93,6 +93,21 @@ class RecipeSettings(BaseSettings):
     )
 
 
+class IngestSettings(BaseSettings):
+    """What ingestion agrees to read (not part of the recipe: an article read is stored the same)."""
+
+    model_config = _CONFIG
+
+    max_file_bytes: int = Field(
+        50_000_000,
+        ge=1,
+        description=(
+            "Files larger than this are refused unread: a file is read whole into memory, and a "
+            "runaway log or dump among the articles must not take the machine down."
+        ),
+    )
+
+
 class RetrievalSettings(BaseSettings):
     """Which passages a question finds, and in what order."""
 
@@ -288,6 +303,7 @@ class Settings(
     StorageSettings,
     EmbeddingSettings,
     RecipeSettings,
+    IngestSettings,
     RetrievalSettings,
     EvidenceSettings,
     AnswerSettings,

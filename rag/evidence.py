@@ -77,6 +77,15 @@ class ArticleSentences:
         self.vectors = vectors  # one row per sentence
 
 
+def _stack(vectors: list[Any]) -> np.ndarray:
+    """One row per sentence vector. An article may have no quotable sentence at all (a two-word
+    story, "India won.", has none long enough): its matrix is empty, and it is simply not quoted,
+    so that it never stops the other retrieved articles being answered from."""
+    if not vectors:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+
+
 class SentenceEvidence:
     """Scores the sentences of retrieved passages; reads them from the index once per article content.
 
@@ -120,10 +129,7 @@ class SentenceEvidence:
                     if content_terms(row[0]) >= self.min_sentence_terms:
                         rows.append(row)
                         vectors.append(vector)
-            fetched = {
-                h: ArticleSentences(rows, np.asarray(vectors, dtype=np.float32).reshape(len(rows), -1))
-                for h, (rows, vectors) in grouped.items()
-            }
+            fetched = {h: ArticleSentences(rows, _stack(vectors)) for h, (rows, vectors) in grouped.items()}
             with self._lock:
                 self._cache.update(fetched)
                 while len(self._cache) > self._cache_size:

@@ -17,6 +17,7 @@ from index.analysis import analyze
 from index.embedding import Embedder
 from index.language import detect_language
 from index.records import SearchFilters
+from index.text import is_blank
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class Query:
     embed_ms: float = 0.0
 
 
+class EmptyQuestion(ValueError):
+    """The question has nothing to search for: it is empty, or only spaces and zero-width
+    characters. Front ends say so to the user instead of failing."""
+
+    def __init__(self) -> None:
+        super().__init__("The question is empty.")
+
+
 class QueryBuilder:
     """Builds a :class:`Query` from what the user typed: one embedding per text, one detection."""
 
@@ -42,8 +51,8 @@ class QueryBuilder:
         self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
     ) -> Query:
         text = " ".join(question.split())
-        if not text:
-            raise ValueError("The question is empty.")
+        if is_blank(text):
+            raise EmptyQuestion()
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(text)
         search_text, search_vector = text, vector

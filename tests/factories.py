@@ -1,9 +1,10 @@
-"""Hand-made retrieval results for tests that need no model and no store."""
+"""Hand-made retrieval results for tests that need no model and no store, and small test helpers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from index.analysis import analyze
 from index.records import Passage
 from index.store import StoredSentences
 from rag.query import Query
+
+T = TypeVar("T")
 
 
 def make_passage(article_id: str, text: str, rank: int, **fields: Any) -> Passage:
@@ -82,3 +85,23 @@ class FakeIndex:
 
     def coverage(self, text: str) -> float:
         return self._coverage
+
+
+def within(seconds: float, call: Callable[[], T]) -> T:
+    """``call()``'s result (or its exception), failing the test when it does not return in time:
+    a read that blocks on a named pipe would otherwise hang the suite."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the test below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -107,3 +107,25 @@ def test_cited_chunks_and_sentences_are_in_the_store(service):
     cited_passage = next(p for p in answer.passages if p.chunk_id == answer.citations[0].chunk_id)
     stored = service.index.sentences([cited_passage.content_hash])[cited_passage.content_hash]
     assert answer.citations[0].sentence in [text for text, _, _ in stored.rows]
+
+
+def test_a_retrieved_article_with_nothing_to_quote_does_not_break_answering(
+    tmp_path, make_settings, embed_model
+):
+    """A two-word article ("India won.") has no sentence long enough to quote; a question that
+    retrieves it beside a good article is answered from the good one, as if it were not there."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / ARTICLE_ID).write_bytes((CORPUS / ARTICLE_ID).read_bytes())
+    (folder / "short.json").write_text('{"id": "short", "text": "India won."}', encoding="utf-8")
+    settings = make_settings()
+    ingestor = components.ingestor(settings)
+    try:
+        report = ingestor.ingest([folder])
+    finally:
+        ingestor.close()
+    assert report.ok and report.added == 2
+    answer = components.service(settings).ask("What did the US State Department warn India?")
+    assert {p.article_id for p in answer.passages} == {ARTICLE_ID, "short"}
+    assert not answer.declined, answer.reason
+    assert all(c.article_id == ARTICLE_ID for c in answer.citations)

@@ -15,6 +15,7 @@ from ingest.sources.dispatch import read_file
 from khabar import components
 from khabar import settings as settings_mod
 from khabar.cli import app
+from tests.factories import within
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
 
@@ -97,6 +98,37 @@ def test_ingest_exit_status_is_non_zero_when_something_was_skipped(cli, tmp_path
     assert "1 removed" in result.stdout
 
 
+def test_ingest_reports_special_files_links_out_and_oversized_files(cli, tmp_path, monkeypatch):
+    """A named pipe used to hang `khabar ingest`, a link to /dev/zero to fill the memory, a link to
+    a file outside the folder to have it quoted: each is now one problem line, the good articles
+    are ingested, the summary is printed and the exit status is 1."""
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "good.txt").write_text("Budget passed\nThe council approved the budget on Monday.")
+    (news / "rain.md").write_text("# Rain\n\nHeavy rain closed schools in Mumbai on Tuesday.")
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    os.mkfifo(news / "pipe.txt")
+    (news / "zero.txt").symlink_to("/dev/zero")
+    (news / "passwd.txt").symlink_to(secret)
+    (news / "big.txt").write_text("Big story\n" + "The budget grew again this year. " * 20)
+    monkeypatch.setenv("KHABAR_MAX_FILE_BYTES", "300")
+
+    result = within(120, lambda: cli("--data-dir", str(tmp_path / "data"), "ingest", str(news)))
+    assert result.exit_code == 1
+    assert "2 added" in result.stdout
+    lines = [line for line in result.stderr.splitlines() if "skipped" in line]
+    for name, reason in [
+        ("pipe.txt", "it is a named pipe, not a regular file"),
+        ("zero.txt", "it is a link to /dev/zero, outside the folder being ingested"),
+        ("passwd.txt", f"it is a link to {secret}, outside the folder being ingested"),
+        ("big.txt", "it is over the limit of 300 bytes a file"),
+    ]:
+        [line] = [line for line in lines if f"{name}:" in line]
+        assert reason in line and "Fix:" in line, line
+    assert len(lines) == 4
+
+
 def test_ingest_a_missing_path_fails(cli, tmp_path):
     result = cli("--data-dir", str(tmp_path / "data"), "ingest", str(tmp_path / "nowhere"))
     assert result.exit_code == 1
@@ -132,6 +164,25 @@ def test_ask_on_an_empty_index_says_so(cli, tmp_path):
     result = cli("--data-dir", str(tmp_path / "data"), "ask", "--json", "Anything?")
     assert "index is empty" in result.stderr
     assert json.loads(result.stdout)["declined"] is True
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u200b\u200c\u200d\ufeff"])
+def test_an_empty_question_is_a_usage_error_not_a_traceback(cli, tmp_path, question):
+    result = cli("--data-dir", str(tmp_path / "data"), "ask", question)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "The question is empty."
+    assert "Traceback" not in result.output
+
+
+def test_chat_says_an_invisible_question_is_empty_and_goes_on(cli, tmp_path, monkeypatch):
+    from khabar import cli as cli_mod
+
+    lines = iter(["\u200b\u200d", ""])
+    monkeypatch.setattr(cli_mod.console, "input", lambda prompt="": next(lines))
+    result = cli("--data-dir", str(tmp_path / "data"), "chat")
+    assert result.exit_code == 0, result.output
+    assert "The question is empty." in result.stderr
+    assert next(lines, "all read") == "all read"  # it went on to the next line
 
 
 def test_a_malformed_date_filter_is_refused_not_ignored(cli):

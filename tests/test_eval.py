@@ -429,6 +429,28 @@ def test_bad_input_is_a_usage_error_before_any_work(tmp_path):
     assert runner.invoke(app, ["eval"]).exit_code == 2
 
 
+def test_deeply_nested_input_files_are_data_errors(tmp_path):
+    """json's parser recurses once per level: a file nested thousands deep must be reported, like
+    any broken line, not end the command with a RecursionError traceback."""
+    deep = "[" * 100_000 + "]" * 100_000
+    good_question = '{"id": "a", "question": "Q?", "language": "en", "answers": ["x"], "gold_ids": ["g"]}'
+    good_article = '{"id": "g", "text": "Text about the monsoon.", "language": "en"}'
+    cases = {
+        "questions": (f"{good_question}\n{deep}\n", f"{good_article}\n", "q.jsonl:2"),
+        "articles": (f"{good_question}\n", f"{good_article}\n{deep}\n", "(line 2)"),
+    }
+    for name, (questions_text, articles_text, where) in cases.items():
+        questions, articles = tmp_path / "q.jsonl", tmp_path / "a.jsonl"
+        questions.write_text(questions_text, encoding="utf-8")
+        articles.write_text(articles_text, encoding="utf-8")
+        result = runner.invoke(app, ["eval", "--questions", str(questions), "--articles", str(articles)])
+        assert result.exit_code == 2, (name, result.output)
+        assert where in result.output and "nested too deeply" in result.output, name
+    articles.write_text(deep, encoding="utf-8")
+    with pytest.raises(EvalDataError, match="nested too deeply"):
+        load_articles([articles])
+
+
 # --- end to end, real model ------------------------------------------------------------------------
 
 ARTICLES = [

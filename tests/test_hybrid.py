@@ -219,3 +219,41 @@ def test_sentences_by_passage_include_overlap_sentences_in_both_chunks():
     assert [s.text for s in found["a:0"]] == ["First sentence here.", "Overlap sentence here."]
     assert [s.text for s in found["a:1"]] == ["Overlap sentence here.", "Last sentence here."]
     assert found["a:1"][1].similarity == pytest.approx(1.0)
+
+
+def test_an_article_without_quotable_sentences_leaves_the_others_answerable():
+    """A two-word article ("India won.") has no sentence long enough to quote, and an article may
+    have no stored sentences at all: neither may stop the other retrieved articles being scored."""
+    from rag.evidence import SentenceEvidence
+    from rag.rerank import SentenceAwareReranker
+
+    good = ("Kim invited Putin to visit North Korea.", 0, 39, [0.8, 0.6])
+    chunks = {"short:0": [1.0, 0.0], "good:0": [0.8, 0.6], "bare:0": [0.6, 0.8]}
+    stored = FakeIndex({"good": [good], "short": [("India won.", 0, 10, [1.0, 0.0])]}, chunks)
+    evidence = SentenceEvidence(stored)  # type: ignore[arg-type]
+    passages = []
+    for rank, h in enumerate(["short", "good", "bare"], start=1):
+        p = passage(f"{h}:0", 1.0, rank, h, "x" * 40)
+        p.content_hash, p.start, p.end = h, 0, 40
+        passages.append(p)
+    query = make_query("Who invited Putin?", "en", [1.0, 0.0])
+    found = evidence.score(query, passages)
+    assert [e.text for e in found] == ["Kim invited Putin to visit North Korea."]
+    assert evidence.articles(["short", "bare"])["short"].rows == []  # cached as "nothing to quote"
+    by_passage = evidence.by_passage(query.vector, passages)
+    assert by_passage == {"short:0": [], "good:0": by_passage["good:0"], "bare:0": []}
+    reranked = SentenceAwareReranker(stored, evidence, 0.3).rerank(query.vector, passages)  # type: ignore[arg-type]
+    assert len(reranked) == 3
+
+
+@pytest.mark.parametrize("question", ["", " \n\t", "\u200b", "\u200c \u200d", "\ufeff\u200b"])
+def test_a_question_of_whitespace_or_zero_width_characters_is_empty(question):
+    from rag.query import EmptyQuestion, QueryBuilder
+
+    class NoModel:
+        def embed_query(self, text: str) -> list[float]:
+            raise AssertionError("an empty question must not reach the model")
+
+    with pytest.raises(EmptyQuestion, match=r"^The question is empty\.$"):
+        QueryBuilder(NoModel(), ("en",)).build(question)  # type: ignore[arg-type]
+    assert issubclass(EmptyQuestion, ValueError)  # callers that caught ValueError still do

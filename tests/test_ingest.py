@@ -22,6 +22,7 @@ from ingest.pipeline import IngestReport
 from ingest.sources.dispatch import read_file
 from khabar import components
 from khabar.settings import Settings
+from tests.factories import within
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
 
@@ -525,6 +526,53 @@ def test_bad_input_is_reported_and_the_rest_is_ingested(run, news, embedded):
     fixed = run(news, prune=True)
     assert fixed.ok, fixed.problems
     assert {c["article_id"] for c in stored(run)} == {"a.txt", "b.txt", "good", "nt"}
+
+
+def test_hostile_files_are_each_one_problem_and_the_run_goes_on(make_settings, tmp_path, news, monkeypatch):
+    """Files that used to hang the run (a named pipe), fill the memory (a link to /dev/zero), leak
+    a file from outside (a link to it), or end it with a traceback (JSON nested too deeply, a link
+    loop, a folder that cannot be listed): each is one problem, every good article is stored."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\nTop secret words of the outside file.\n")
+    os.mkfifo(news / "pipe.txt")
+    (news / "zero.txt").symlink_to("/dev/zero")
+    (news / "passwd.txt").symlink_to(secret)
+    (news / "loop.txt").symlink_to(news / "loop.txt")
+    (news / "big.txt").write_text("Big story\n" + B_TEXT * 20, encoding="utf-8")
+    (news / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    locked = news / "locked"
+    locked.mkdir()
+    (locked / "c.txt").write_text("क्रिकेट\n" + C_TEXT, encoding="utf-8")
+    (news / "z").mkdir()
+    (news / "z" / "md.md").write_text(MD_ARTICLE, encoding="utf-8")  # found after the bad ones
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # tests run as root, where chmod 000 stops nothing
+        if isinstance(path, str | os.PathLike) and Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    run = Runner(make_settings(max_file_bytes=2000))
+    report = within(60, lambda: run(news))
+    problems = {Path(p.path).name: p for p in report.problems}
+    assert sorted(problems) == [
+        "big.txt",
+        "deep.json",
+        "locked",
+        "loop.txt",
+        "passwd.txt",
+        "pipe.txt",
+        "zero.txt",
+    ]
+    assert len(report.problems) == len(problems)  # one line each
+    assert "2,000 bytes" in problems["big.txt"].reason
+    assert "named pipe" in problems["pipe.txt"].reason
+    assert "a link to /dev/zero, outside the folder" in problems["zero.txt"].reason
+    assert "outside the folder" in problems["passwd.txt"].reason
+    assert all(p.fix for p in report.problems)
+    assert {c["article_id"] for c in stored(run)} == {"a.txt", "b.txt", "z/md.md"}
+    assert not any("secret" in c["text"] for c in stored(run))
 
 
 def test_missing_and_unsupported_paths_are_reported(run, tmp_path, news):

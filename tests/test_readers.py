@@ -12,6 +12,7 @@ from ingest.sources.dispatch import read_file
 from ingest.sources.source import ReadResult
 from ingest.sources.titles import derive_title
 from khabar import settings
+from tests.factories import within
 
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "corpus" / "putin-kim-invitation-hi.txt"
 
@@ -309,6 +310,44 @@ def test_jsonl_bad_records_do_not_lose_good_ones(tmp_path):
         assert problem.fix and problem.fix in str(problem)
 
 
+@pytest.mark.parametrize(
+    ("record", "field", "kind"),
+    [
+        ({"id": "n", "text": 12345}, "text", "a number"),
+        ({"id": "l", "text": ["a", "b"]}, "text", "a list"),
+        ({"id": "o", "body": {"p": "Nested story text."}}, "body", "an object"),
+        ({"id": {"k": 1}, "text": "A story about rain."}, "id", "an object"),
+        ({"id": True, "text": "A story about rain."}, "id", "true or false"),
+        ({"id": 1.5, "text": "A story about rain."}, "id", "a number"),
+        ({"id": "t", "title": False, "text": "A story about rain."}, "title", "true or false"),
+        ({"id": "u", "text": "A story about rain.", "url": ["https://a.example"]}, "url", "a list"),
+        ({"id": "c", "text": "A story about rain.", "category": ["World", 3]}, "category", "a list"),
+        ({"id": "d", "text": "A story about rain.", "published": {"y": 2023}}, "published", "an object"),
+    ],
+)
+def test_json_fields_of_the_wrong_type_are_refused_by_name(tmp_path, record, field, kind):
+    """A number or a list where the text should be would be stored as an article "12345" or
+    "a, b"; such a record is a problem naming the record and the field, and the others are read."""
+    good = {"id": "good", "text": "A good story about the monsoon."}
+    path = write(tmp_path / "news.jsonl", "\n".join(json.dumps(r) for r in (good, record)) + "\n")
+    result = read_file(path)
+    assert [a.id for a in result.articles] == ["good"]
+    [problem] = result.problems
+    assert problem.record == "line 2"
+    assert f'"{field}" is {kind}' in problem.reason
+    assert problem.fix and str(path) in str(problem)
+
+
+def test_json_ids_may_be_integers_and_dates_unix_seconds(tmp_path):
+    records = [
+        {"id": 7, "text": "A story about rain.", "published": 1694665800, "category": ["World", "Asia"]},
+        {"id": "s", "title": None, "text": "Another story about rain.", "url": None},
+    ]
+    first, second = read_file(write(tmp_path / "news.json", json.dumps(records))).articles
+    assert (first.id, first.published, first.category) == ("7", "2023-09-14T04:30:00+00:00", "World, Asia")
+    assert (second.id, second.url) == ("s", "")
+
+
 def test_jsonl_keeps_line_separator_inside_strings(tmp_path):
     text = "Line one\u2028still the same record."
     article = only(
@@ -433,6 +472,52 @@ def test_missing_file(tmp_path):
     assert "cannot read it" in info.value.reason
 
 
+def test_special_files_are_refused_without_being_read(tmp_path):
+    """A named pipe would block the read forever and /dev/zero would fill the memory: only
+    regular files are read."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.txt"
+    zero.symlink_to("/dev/zero")
+    for path, kind in [(fifo, "a named pipe"), (zero, "a character device")]:
+        with pytest.raises(ReadError) as info:
+            within(5, lambda path=path: read_file(path))
+        assert f"it is {kind}, not a regular file" in info.value.reason
+        assert info.value.fix and str(path) in str(info.value)
+
+
+def test_a_file_over_the_size_limit_is_refused_naming_the_limit(tmp_path):
+    path = write(tmp_path / "big.txt", "Title\n" + "A long story about the monsoon. " * 10)
+    with pytest.raises(ReadError) as info:
+        read_file(path, max_bytes=100)
+    assert "over the limit of 100 bytes" in info.value.reason and "max_file_bytes" in info.value.fix
+    assert only(read_file(path, max_bytes=len(path.read_bytes()))).title == "Title"
+
+
+def test_deeply_nested_json_is_a_problem_not_a_crash(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ReadError) as info:
+        read_file(write(tmp_path / "deep.json", deep))
+    assert "nested too deeply" in info.value.reason and info.value.fix
+    good = json.dumps({"id": "good", "text": "A good story about the monsoon."})
+    result = read_file(write(tmp_path / "deep.jsonl", f"{good}\n{deep}\n"))
+    assert [a.id for a in result.articles] == ["good"]
+    [problem] = result.problems
+    assert problem.record == "line 2" and "nested too deeply" in problem.reason
+
+
+def test_a_reader_failing_unexpectedly_is_a_problem_of_its_file(tmp_path, monkeypatch):
+    from ingest.sources import dispatch
+
+    def broken(source, data):
+        raise ValueError("parser bug")
+
+    monkeypatch.setitem(dispatch._READERS, ".html", broken)
+    with pytest.raises(ReadError) as info:
+        read_file(write(tmp_path / "page.html", "<p>text</p>"))
+    assert "ValueError: parser bug" in info.value.reason and info.value.fix
+
+
 # --- finding files --------------------------------------------------------------------------------
 
 
@@ -463,6 +548,86 @@ def test_iter_files_fails_before_yielding_on_missing_path(tmp_path):
     write(tmp_path / "a.txt", "x")
     with pytest.raises(ReadError, match="no such file or folder"):
         next(iter_files([tmp_path, tmp_path / "missing"]))
+
+
+def collect(paths: list[Path]) -> tuple[list[str], dict[str, str]]:
+    """(files found, relative to their root; {file name: problem reason}) for a walk that goes on."""
+    problems: list[ReadError] = []
+    found = [f"{file.relative_to(root).as_posix()}" for file, root in iter_sources(paths, problems.append)]
+    return found, {Path(p.path).name: p.reason for p in problems}
+
+
+def test_links_leaving_the_folder_are_reported_not_followed(tmp_path):
+    news = tmp_path / "news"
+    write(news / "a.txt", "x")
+    write(news / "sub" / "b.txt", "x")
+    secret = write(tmp_path / "secret.txt", "root:x:0:0")
+    (news / "passwd.txt").symlink_to(secret)
+    (news / "inside.txt").symlink_to(news / "sub" / "b.txt")  # stays in the folder: read
+    (news / "loop.txt").symlink_to(news / "loop.txt")
+    (news / "gone.txt").symlink_to(news / "missing.txt")
+    (news / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+    found, problems = collect([news])
+    assert found == ["a.txt", "inside.txt", "sub/b.txt"]
+    assert set(problems) == {"passwd.txt", "loop.txt", "gone.txt", "elsewhere"}
+    assert f"a link to {secret}, outside the folder being ingested" in problems["passwd.txt"]
+    assert "loops" in problems["loop.txt"]
+    assert "does not exist" in problems["gone.txt"]
+    assert "outside the folder being ingested" in problems["elsewhere"]
+    # Without somewhere to report to, a walk problem is raised.
+    with pytest.raises(ReadError, match="outside the folder"):
+        list(iter_sources([news]))
+
+
+def test_a_link_named_on_the_command_line_is_followed(tmp_path):
+    target = write(tmp_path / "archive" / "story.txt", "x")
+    (tmp_path / "today.txt").symlink_to(target)
+    assert collect([tmp_path / "today.txt"]) == (["today.txt"], {})
+
+
+def test_an_unreadable_folder_is_reported(tmp_path, monkeypatch):
+    """Tests run as root, where chmod 000 stops nothing: the walk's listing is refused instead."""
+    news = tmp_path / "news"
+    write(news / "a.txt", "x")
+    locked = news / "locked"
+    write(locked / "b.txt", "x")
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if isinstance(path, str | os.PathLike) and Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found, problems = collect([news])
+    assert found == ["a.txt"]
+    assert "cannot read the folder (Permission denied)" in problems["locked"]
+
+
+def test_a_named_file_that_cannot_be_reached_is_a_read_error(tmp_path, monkeypatch):
+    path = write(tmp_path / "locked" / "b.txt", "x")
+    real_stat = os.stat
+
+    def stat(target, *args, **kwargs):
+        if Path(target) == path:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_stat(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    with pytest.raises(ReadError) as info:
+        list(iter_sources([path]))
+    assert "Permission denied" in info.value.reason and info.value.fix
+
+
+def test_named_special_files_and_loops_say_what_they_are(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    for path, reason in [(fifo, "it is a named pipe, not a regular file"), (loop, "loops")]:
+        with pytest.raises(ReadError) as info:
+            list(iter_sources([path]))
+        assert reason in info.value.reason
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -121,6 +121,14 @@ def test_empty_message_yields_nothing_new(handlers, service):
     assert service.calls == []
 
 
+@pytest.mark.parametrize("message", ["\u200b", " \u200c\u200d ", "\ufeff\u200b\n"])
+def test_a_message_of_zero_width_characters_is_blank(handlers, service, message):
+    chat = [{"role": "user", "content": "earlier"}]
+    turns = [Turn("earlier", None, 1, "khabar-t1")]
+    assert run(handlers, message, chat, turns) == [("", chat, turns, gr.skip())]
+    assert service.calls == []
+
+
 def test_malformed_date_answers_with_the_filter_error_and_never_asks(handlers, service):
     updates = run(handlers, "What did the council approve?", filters=([], [], "2024-1-2", ""))
     assert len(updates) == 1

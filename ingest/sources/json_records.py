@@ -1,8 +1,21 @@
 """JSON and JSON Lines files: many articles a file, one per record.
 
-A bad record (not an object, no text, broken JSON on its line, an id used before) becomes one
-of the file's problems and the other records are still read. Field names that other exports use
-for the same thing ("headline", "body", "link", "pubDate", ...) are accepted beside the schema's.
+A bad record (not an object, no text, broken JSON on its line, an id used before, a field of the
+wrong type) becomes one of the file's problems and the other records are still read. Field names
+that other exports use for the same thing ("headline", "body", "link", "pubDate", ...) are
+accepted beside the schema's.
+
+Field types are checked, not coerced: a number or a list where the text should be is a broken
+export, and turning it into text would store an article "12345" or "a, b" without a word. What
+is accepted (``null`` counts as absent everywhere):
+
+- the text, title, language, source and url: a string;
+- the id: a string or an integer (exports number their records: 101 and "101" are one id);
+- the category: a string or a list of strings (sections, tags), stored joined with ", ";
+- the publication date: a string or an integer (Unix seconds, as many exports write dates).
+
+Fields outside the schema are kept as the article's extras when they are a string, a number or a
+boolean, and left out otherwise: they are nobody's answer, so they are not worth a refusal.
 """
 
 from __future__ import annotations
@@ -30,6 +43,11 @@ _FIELD_NAMES = {
     "published": ("published", "date", "published_at", "pubDate"),
 }
 _KNOWN_KEYS = frozenset(name for names in _FIELD_NAMES.values() for name in names)
+_TOO_DEEP = "its JSON is nested too deeply to read"
+_TOO_DEEP_FIX = "an article is one flat object of fields; fix the export, or leave it out"
+# What each field may hold besides a string (see the module docstring).
+_INTEGER_ALLOWED = frozenset({"id", "published"})
+_LIST_ALLOWED = frozenset({"category"})
 
 
 def read_json(source: Source, data: bytes) -> ReadResult:
@@ -40,6 +58,8 @@ def read_json(source: Source, data: bytes) -> ReadResult:
             f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
             "fix the JSON (one article object, or a list of them); for one article a line use .jsonl",
         ) from exc
+    except RecursionError as exc:  # the parser recurses once per level: [[[[...]]]] thousands deep
+        raise source.error(_TOO_DEEP, _TOO_DEEP_FIX) from exc
     if isinstance(value, dict) and isinstance(value.get("articles"), list):
         records = value["articles"]  # {"articles": [...]}, as some exports wrap them
     elif isinstance(value, dict):
@@ -77,6 +97,8 @@ def _jsonl_records(source: Source, lines: list[str]) -> Iterator[tuple[str, Any]
                     f"line {n}",
                 ),
             )
+        except RecursionError:
+            yield f"line {n}", source.error(_TOO_DEEP, _TOO_DEEP_FIX, f"line {n}")
 
 
 def _read_records(source: Source, records: Iterable[tuple[str, Any]]) -> ReadResult:
@@ -107,6 +129,8 @@ def _record_article(source: Source, label: str, record: Any) -> Article:
             f"a JSON {type(record).__name__}, not an article object", "make it an object", label
         )
 
+    _check_types(source, label, record)
+
     def get(name: str) -> str:
         for key in _FIELD_NAMES[name]:
             value = _as_text(record.get(key))
@@ -131,16 +155,56 @@ def _record_article(source: Source, label: str, record: Any) -> Article:
     )
 
 
+def _check_types(source: Source, label: str, record: dict[str, Any]) -> None:
+    """Refuse a record whose schema field (under any of its names) holds a value of the wrong type."""
+    for name, keys in _FIELD_NAMES.items():
+        for key in keys:
+            value = record.get(key)
+            if value is None or isinstance(value, str):
+                continue
+            if name in _INTEGER_ALLOWED and isinstance(value, int) and not isinstance(value, bool):
+                continue
+            if name in _LIST_ALLOWED and isinstance(value, list):
+                if all(isinstance(item, str) or item is None for item in value):
+                    continue
+                wrong = next(item for item in value if not (isinstance(item, str) or item is None))
+                raise source.error(
+                    f'"{key}" is a list holding {_json_kind(wrong)}, not only strings',
+                    f'write "{key}" as a string or a list of strings',
+                    label,
+                )
+            allowed = "a string" + (" or an integer" if name in _INTEGER_ALLOWED else "")
+            allowed += " or a list of strings" if name in _LIST_ALLOWED else ""
+            raise source.error(
+                f'"{key}" is {_json_kind(value)}, not {allowed}',
+                f'write "{key}" as {allowed}'
+                + (" (the whole article text in one string)" if name == "text" else ""),
+                label,
+            )
+
+
+def _json_kind(value: Any) -> str:
+    """A JSON value's kind as its writer would name it, with a short value where that helps."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def _as_text(value: Any) -> str:
-    """Any JSON value as text: records from other tools carry numbers, booleans and lists."""
+    """A checked field's value as text: a list of strings (categories) joined, a number (an id,
+    Unix seconds) written out; the extra fields of other tools carry numbers and booleans too."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
         return ", ".join(_as_text(item) for item in value if item is not None)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 

@@ -268,7 +268,7 @@ def _load_inputs(request: _Request, limit: int | None) -> _Inputs:
     """Every problem in the files at once (exit 2), before any index is built."""
     try:
         all_questions = load_questions(request.questions)
-        article_set = load_articles(request.articles)
+        article_set = load_articles(request.articles, settings_mod.get_settings().max_file_bytes)
         check_gold_ids(all_questions, article_set)
     except EvalDataError as err:
         err_console.print(str(err), markup=False, style="red", soft_wrap=True)

@@ -182,6 +182,9 @@ def load_questions(path: Path) -> list[Question]:
         except json.JSONDecodeError as exc:
             problems.append(f"{origin}: not valid JSON ({exc.msg}, column {exc.colno})")
             continue
+        except RecursionError:  # the parser recurses once per level: [[[[...]]]] thousands deep
+            problems.append(f"{origin}: its JSON is nested too deeply to read")
+            continue
         question = _parse_question(record, origin, problems)
         if question is None:
             continue
@@ -202,26 +205,29 @@ def load_questions(path: Path) -> list[Question]:
 # --- articles ------------------------------------------------------------------------------------
 
 
-def load_articles(paths: list[Path]) -> ArticleSet:
+def load_articles(paths: list[Path], max_bytes: int | None = None) -> ArticleSet:
     """Read the article files (or folders) with the ingestion readers; raise on any bad record.
 
     The ingestion would skip a bad record and carry on, which is right for a user's collection
     but not for an evaluation: a skipped gold article turns into a retrieval "miss". Article ids
     must also be unique across files, since a later file's article would replace an earlier one.
+    ``max_bytes`` is the ingestion's file size limit, so that a file it would refuse fails here.
     """
     from ingest.errors import ReadError
     from ingest.sources.discovery import iter_sources
     from ingest.sources.dispatch import read_file
 
     problems: list[str] = []
-    result = ArticleSet(inputs=[str(Path(p).resolve()) for p in paths])
+    walk_problems: list[ReadError] = []
     try:
-        sources = list(iter_sources([Path(p) for p in paths]))
+        sources = list(iter_sources([Path(p) for p in paths], walk_problems.append))
     except ReadError as err:
         raise EvalDataError("Cannot read the articles", [str(err)]) from err
+    problems.extend(str(p) for p in walk_problems)
+    result = ArticleSet(inputs=[str(Path(p).resolve()) for p in paths])
     for file, root in sources:
         try:
-            read = read_file(file, root)
+            read = read_file(file, root, max_bytes=max_bytes)
         except ReadError as err:
             problems.append(str(err))
             continue

@@ -22,6 +22,7 @@ from typing import Any
 import gradio as gr
 
 from index.records import SearchFilters
+from index.text import is_blank
 from ingest.pipeline import Progress
 from khabar.web.backend import Backend
 from khabar.web.collection import Facets, report_rows, report_summary, save_uploads
@@ -92,7 +93,7 @@ class ChatHandlers:
     ) -> Iterator[ChatUpdate]:
         """Generator handler: shows the question at once, then the answer as it streams."""
         question = " ".join((message or "").split())
-        if not question:
+        if is_blank(question):  # zero-width characters alone are no question either
             yield "", chat, turns, gr.skip()
             return
         chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
