@@ -13,7 +13,8 @@ import json
 import math
 import shutil
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from llama_index.core.vector_stores import VectorStoreQuery
 from index.chroma import ChromaConfig, chroma_client, drop_collections, open_stores, validate_index_name
 from index.filters import to_metadata_filters
 from index.lexical import LexicalIndex, to_passages
+from index.lock import LOCK_FILE, write_lock
 from index.manifest import Manifest
 from index.records import Article, Chunk, CollectionStats, Passage, SearchFilters, Sentence, published_day
 
@@ -123,6 +125,22 @@ class Index:
         self.close()
 
     # --- writing ----------------------------------------------------------------------------
+
+    @property
+    def lock_path(self) -> Path:
+        return self.folder / LOCK_FILE
+
+    def writing(
+        self, timeout: float, on_wait: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """The index's inter-process write lock (``index.lock``), for a whole run of writes.
+
+        Taken by the writer around its run, not by each call below: a run reads the manifest,
+        decides what to write and writes it, and another writer must not change the stores in
+        between. Waits up to ``timeout`` seconds (``on_wait`` hears why), then raises
+        :class:`index.lock.IndexBusy`.
+        """
+        return write_lock(self.lock_path, self.name, timeout, on_wait)
 
     def write(
         self,

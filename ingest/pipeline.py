@@ -5,10 +5,14 @@ Identity rules:
 - its *content* is the hash of title and text; Chroma stores each content once;
 - a name whose content changed releases the old content (deleted when no other name uses it);
 - ``prune`` releases the names of files that are gone.
+
+One run at a time per index: ``ingest`` holds the index's inter-process write lock
+(:meth:`index.store.Index.writing`) from before it reads the manifest until its last write.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -65,16 +69,20 @@ class Progress:
     articles: int = 0
     chunks: int = 0
     current: str = ""
+    waiting: str = ""  # set while another process's ingest of the index holds its write lock
 
 
 ProgressCallback = Callable[[Progress], None]
+
+logger = logging.getLogger(__name__)
 
 
 class Ingestor:
     """Reads files into articles, chunks and embeds what is new, and writes it to ``index``.
 
     Takes its parts, not settings: the composition root (``khabar.components``) builds them.
-    The ingestor owns ``index`` from then on: ``close`` closes it.
+    The ingestor owns ``index`` from then on: ``close`` closes it. ``write_lock_timeout``: how
+    long a run waits for another process's run on the same index to finish.
     """
 
     def __init__(
@@ -86,16 +94,15 @@ class Ingestor:
         detect_language: bool = True,
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
         index_titles: bool = True,
+        write_lock_timeout: float = 600.0,
     ):
         self.index = index
+        self.write_lock_timeout = write_lock_timeout
         self.detect_language, self.languages = detect_language, languages
         self.index_titles = index_titles
         self.manifest = index.manifest
         self.embedder = embedder
         self.chunker = chunker
-        if index.lexical_needs_filling():
-            # An index built before ingestion fed the lexical index: fill it once from Chroma.
-            index.fill_lexical()
 
     def close(self) -> None:
         self.index.close()
@@ -104,8 +111,33 @@ class Ingestor:
     def ingest(
         self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None
     ) -> IngestReport:
+        """Ingest ``paths`` (files or folders), then with ``prune`` remove what is gone.
+
+        The whole run holds the index's write lock: a second writer (another ``khabar ingest``, a
+        web upload, an eval build) waits for it, told why through ``progress`` (``waiting``) or
+        the log, and gives up with :class:`index.lock.IndexBusy` after ``write_lock_timeout``.
+        """
+        state = Progress(total_files=0)
+
+        def wait(message: str) -> None:
+            if progress is None:
+                logger.warning(message)
+                return
+            state.waiting = message
+            progress(state)
+            state.waiting = ""
+
+        with self.index.writing(self.write_lock_timeout, wait):
+            return self._ingest(paths, prune, progress, state)
+
+    def _ingest(
+        self, paths: Iterable[Path], prune: bool, progress: ProgressCallback | None, state: Progress
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        if self.index.lexical_needs_filling():
+            # An index built before ingestion fed the lexical index: fill it once from Chroma.
+            self.index.fill_lexical()
         targets: list[tuple[Path, Path]] = []
         seen: set[str] = set()
         for given in paths:
@@ -129,7 +161,7 @@ class Ingestor:
                 if (key := os.path.abspath(f)) not in seen:
                     seen.add(key)
                     targets.append((f, root))
-        state = Progress(total_files=len(targets))
+        state.total_files = len(targets)
         for path, root in targets:
             state.current = str(path)
             result = self._ingest_file(path, root, report)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -79,6 +80,8 @@ def ingest(
 
 
 def run_ingest(ingestor, paths: list[Path], prune: bool):
+    from index.lock import IndexBusy
+
     columns = (
         TextColumn("[bold]Ingesting"),
         BarColumn(),
@@ -91,6 +94,9 @@ def run_ingest(ingestor, paths: list[Path], prune: bool):
         task = bar.add_task("ingest", total=None, articles=0, chunks=0, rate=0.0)
 
         def update(state) -> None:
+            if state.waiting:
+                err_console.print(f"[yellow]{escape(state.waiting)}[/yellow]")
+                return
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(
                 task,
@@ -103,6 +109,10 @@ def run_ingest(ingestor, paths: list[Path], prune: bool):
 
         try:
             report = ingestor.ingest(paths, prune=prune, progress=update)
+        except IndexBusy as err:
+            hint = "Set KHABAR_WRITE_LOCK_TIMEOUT to wait longer."
+            err_console.print(f"[red]{escape(str(err))}[/red] [dim]{hint}[/dim]")
+            raise typer.Exit(1) from err
         finally:
             ingestor.close()
     print_ingest_report(report)

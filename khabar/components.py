@@ -101,6 +101,7 @@ def ingestor(settings: Settings, name: str | None = None) -> Ingestor:
         detect_language=settings.language_detection,
         languages=tuple(settings.languages),
         index_titles=settings.index_titles,
+        write_lock_timeout=settings.write_lock_timeout,
     )
 
 
