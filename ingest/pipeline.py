@@ -320,3 +320,12 @@ class Ingestor:
                 self._release_name(name, path, report)
             self.manifest.forget_file(path)
             report.files.append(FileResult(path, "removed"))
+        # An article whose run was interrupted mid-write has no name yet, so no file leads to it:
+        # when its file is gone, its chunks would stay searchable, and cited, for good. Removing
+        # it costs nothing when the file is still there but was not read in this run: the file
+        # was never recorded as done, so the next run that reads it stores the article afresh.
+        for content in self.manifest.abandoned_contents():
+            self.index.delete(content.content_hash)
+            self.manifest.drop_content(content.content_hash)
+            note = f"{content.article_id}: removed what an interrupted run had written of it"
+            report.files.append(FileResult(content.article_id, "removed", notes=[note]))

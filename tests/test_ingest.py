@@ -419,12 +419,8 @@ CRASH_POINTS = {
 }
 
 
-@pytest.mark.parametrize("where", list(CRASH_POINTS))
-def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model, monkeypatch, where):
-    (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
-    articles = [a for f in sorted(news.iterdir()) for a in read_file(f, news).articles]
-    want_chunks, want_sentences = expected_counts(embed_model, run.settings, articles)
-
+def crash_ingest(run: Runner, news: Path, monkeypatch, where: str) -> None:
+    """One ``run(news)`` that dies at ``CRASH_POINTS[where]``, while b.txt is being stored."""
     cls, method, crash_at = CRASH_POINTS[where]
     original = getattr(cls, method)
     calls = {"n": 0}
@@ -439,6 +435,15 @@ def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model,
     with pytest.raises(KeyboardInterrupt):
         run(news)
     monkeypatch.undo()  # the next run is a normal one
+
+
+@pytest.mark.parametrize("where", list(CRASH_POINTS))
+def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model, monkeypatch, where):
+    (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
+    articles = [a for f in sorted(news.iterdir()) for a in read_file(f, news).articles]
+    want_chunks, want_sentences = expected_counts(embed_model, run.settings, articles)
+
+    crash_ingest(run, news, monkeypatch, where)
     partial = set(chunk_ids(run))
     assert partial and partial < want_chunks
     b_prefix = next(a.content_hash[:16] for a in articles if a.id == "b.txt")
@@ -467,6 +472,38 @@ def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model,
     assert embedded_again.texts == report.chunks + report.sentences
     # And a third run has nothing to do.
     assert run(news).unchanged == 3
+
+
+@pytest.mark.parametrize("where", list(CRASH_POINTS))
+def test_prune_removes_an_article_left_half_written_whose_file_is_gone(
+    run, news, embed_model, monkeypatch, where
+):
+    (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
+    (b,) = read_file(news / "b.txt", news).articles
+    crash_ingest(run, news, monkeypatch, where)
+    written_of_b = {
+        "embedding": False,
+        "writing chunks": any(s["content_hash"] == b.content_hash for s in stored(run, "sentence")),
+        "writing the lexical index": any(c["content_hash"] == b.content_hash for c in stored(run)),
+    }
+    assert written_of_b[where] == (where != "embedding")
+
+    (news / "b.txt").unlink()
+    report = run(news, prune=True)
+    assert report.ok and report.added == 1 and report.unchanged == 1  # c stored, a untouched
+    assert {c["article_id"] for c in stored(run)} == {"a.txt", "c.txt"}
+    assert {s["article_id"] for s in stored(run, "sentence")} == {"a.txt", "c.txt"}
+    assert not any(i.startswith(b.content_hash[:16]) for i in chunk_ids(run) + sentence_ids(run))
+    assert lexical_ids(run) == set(chunk_ids(run))
+    notes = [n for f in report.files if f.status == "removed" for n in f.notes]
+    assert notes == ["b.txt: removed what an interrupted run had written of it"]
+    with components.open_index(run.settings) as index:  # nothing of it is found, either way
+        assert index.manifest.content(b.content_hash) is None
+        question = "What did the city council approve?"
+        found = index.lexical_search(question, 10) + index.dense_search(embed_model.embed_query(question), 10)
+        assert found and "b.txt" not in {p.article_id for p in found}
+    # Nothing more to remove.
+    assert not [f for f in run(news, prune=True).files if f.status == "removed"]
 
 
 # --- bad input --------------------------------------------------------------------------------
