@@ -149,6 +149,18 @@ class Manifest:
         )
         self._db.commit()
 
+    def contents(self) -> list[Content]:
+        rows = self._db.execute(
+            "SELECT content_hash, article_id, title, n_chunks, complete FROM contents ORDER BY content_hash"
+        )
+        return [Content(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def mark_incomplete(self, content_hash: str) -> None:
+        """The stored content turned out damaged: the next run that reads a file holding it stores
+        it again, as after an interrupted run."""
+        self._db.execute("UPDATE contents SET complete=0 WHERE content_hash=?", (content_hash,))
+        self._db.commit()
+
     def complete_content(self, content_hash: str) -> None:
         self._db.execute("UPDATE contents SET complete=1 WHERE content_hash=?", (content_hash,))
         self._db.commit()

@@ -27,6 +27,7 @@ from ingest.chunking import Chunker, chunk_embedding_text, unique_sentences
 from ingest.errors import ReadError
 from ingest.sources.discovery import iter_files
 from ingest.sources.dispatch import read_file
+from ingest.verify import VerifyReport, verify
 
 
 @dataclass
@@ -50,6 +51,7 @@ class IngestReport:
     chunks: int = 0
     sentences: int = 0
     seconds: float = 0.0
+    verified: VerifyReport | None = None  # with ``verify``: what the check found and did
 
     @property
     def problems(self) -> list[ReadError]:
@@ -109,9 +111,15 @@ class Ingestor:
 
     # -- public ----------------------------------------------------------------------------
     def ingest(
-        self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None
+        self,
+        paths: Iterable[Path],
+        prune: bool = False,
+        progress: ProgressCallback | None = None,
+        verify: bool = False,
     ) -> IngestReport:
-        """Ingest ``paths`` (files or folders), then with ``prune`` remove what is gone.
+        """Ingest ``paths`` (files or folders), then with ``prune`` remove what is gone. With
+        ``verify``, first check what is stored and mend it (:mod:`ingest.verify`): a damaged
+        article whose file is among ``paths`` is stored again by this same run.
 
         The whole run holds the index's write lock: a second writer (another ``khabar ingest``, a
         web upload, an eval build) waits for it, told why through ``progress`` (``waiting``) or
@@ -128,16 +136,23 @@ class Ingestor:
             state.waiting = ""
 
         with self.index.writing(self.write_lock_timeout, wait):
-            return self._ingest(paths, prune, progress, state)
+            return self._ingest(paths, prune, progress, state, verify)
 
     def _ingest(
-        self, paths: Iterable[Path], prune: bool, progress: ProgressCallback | None, state: Progress
+        self,
+        paths: Iterable[Path],
+        prune: bool,
+        progress: ProgressCallback | None,
+        state: Progress,
+        check: bool,
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         if self.index.lexical_needs_filling():
             # An index built before ingestion fed the lexical index: fill it once from Chroma.
             self.index.fill_lexical()
+        if check:
+            report.verified = verify(self.index, self._embed, self.index_titles)
         targets: list[tuple[Path, Path]] = []
         seen: set[str] = set()
         for given in paths:
@@ -173,6 +188,11 @@ class Ingestor:
                 progress(state)
         if prune:
             self._prune(report)
+        if report.verified:
+            for finding in report.verified.findings:
+                stored = self.manifest.content(finding.content_hash)
+                if finding.files and stored is not None and stored.complete:
+                    finding.repair = "removed, and stored again from its file by this run"
         report.seconds = time.perf_counter() - started
         return report
 
