@@ -148,6 +148,14 @@ class LexicalIndex:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def chunk_ids_by_content(self) -> dict[str, set[str]]:
+        """content hash -> the chunk ids stored for it (for checking the index against Chroma)."""
+        found: dict[str, set[str]] = {}
+        with self._read() as conn:
+            for content_hash, chunk_id in conn.execute("SELECT content_hash, chunk_id FROM chunks"):
+                found.setdefault(content_hash, set()).add(chunk_id)
+        return found
+
     def coverage(self, query: str) -> float:
         """Share of the query's terms that occur somewhere in the index (0 for a query without terms).
 

@@ -149,6 +149,18 @@ class Manifest:
         )
         self._db.commit()
 
+    def contents(self) -> list[Content]:
+        rows = self._db.execute(
+            "SELECT content_hash, article_id, title, n_chunks, complete FROM contents ORDER BY content_hash"
+        )
+        return [Content(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def mark_incomplete(self, content_hash: str) -> None:
+        """The stored content turned out damaged: the next run that reads a file holding it stores
+        it again, as after an interrupted run."""
+        self._db.execute("UPDATE contents SET complete=0 WHERE content_hash=?", (content_hash,))
+        self._db.commit()
+
     def complete_content(self, content_hash: str) -> None:
         self._db.execute("UPDATE contents SET complete=1 WHERE content_hash=?", (content_hash,))
         self._db.commit()
@@ -156,6 +168,16 @@ class Manifest:
     def relabel_content(self, content_hash: str, article_id: str) -> None:
         self._db.execute("UPDATE contents SET article_id=? WHERE content_hash=?", (article_id, content_hash))
         self._db.commit()
+
+    def abandoned_contents(self) -> list[Content]:
+        """Contents an interrupted run left incomplete that no name holds (a name is set only once
+        its content is complete): whatever of them was written belongs to no article."""
+        rows = self._db.execute(
+            "SELECT content_hash, article_id, title, n_chunks, complete FROM contents c "
+            "WHERE complete = 0 AND NOT EXISTS (SELECT 1 FROM names n WHERE n.content_hash = c.content_hash) "
+            "ORDER BY content_hash"
+        )
+        return [Content(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     def drop_content(self, content_hash: str) -> None:
         self._db.execute("DELETE FROM contents WHERE content_hash=?", (content_hash,))

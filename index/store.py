@@ -13,18 +13,21 @@ import json
 import math
 import shutil
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from chromadb.errors import ChromaError
 from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores import VectorStoreQuery
 
 from index.chroma import ChromaConfig, chroma_client, drop_collections, open_stores, validate_index_name
 from index.filters import to_metadata_filters
 from index.lexical import LexicalIndex, to_passages
+from index.lock import LOCK_FILE, write_lock
 from index.manifest import Manifest
 from index.records import Article, Chunk, CollectionStats, Passage, SearchFilters, Sentence, published_day
 
@@ -63,6 +66,17 @@ class StoredSentences:
 
     rows: list[tuple[str, int, int]]  # (text, start, end): the span in the article
     vectors: list[Any]
+
+
+@dataclass
+class StoredRecords:
+    """What the stores hold of one article content, without vectors: for checking it."""
+
+    article_id: str = ""
+    title: str = ""
+    chunks: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # id -> (start, end, text)
+    sentences: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    lexical: set[str] = field(default_factory=set)  # chunk ids with BM25 rows
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,22 @@ class Index:
         self.close()
 
     # --- writing ----------------------------------------------------------------------------
+
+    @property
+    def lock_path(self) -> Path:
+        return self.folder / LOCK_FILE
+
+    def writing(
+        self, timeout: float, on_wait: Callable[[str], None] | None = None
+    ) -> AbstractContextManager[None]:
+        """The index's inter-process write lock (``index.lock``), for a whole run of writes.
+
+        Taken by the writer around its run, not by each call below: a run reads the manifest,
+        decides what to write and writes it, and another writer must not change the stores in
+        between. Waits up to ``timeout`` seconds (``on_wait`` hears why), then raises
+        :class:`index.lock.IndexBusy`.
+        """
+        return write_lock(self.lock_path, self.name, timeout, on_wait)
 
     def write(
         self,
@@ -223,6 +253,30 @@ class Index:
         """An index built before ingestion fed the BM25 side has chunks but no terms."""
         return self._lexical.count() == 0 and self.count() > 0
 
+    def replace_vectors(
+        self, chunk_vectors: dict[str, Sequence[float]], sentence_vectors: dict[str, Sequence[float]]
+    ) -> None:
+        """Write new vectors for stored rows, with their text and metadata as they are.
+
+        How rows whose vector Chroma lost are mended, before anything else touches them: deleting
+        such a row can fail (in one damaged store it did, and so did every write after it, in
+        every process), and an ``update`` of the vector alone leaves it unreadable; writing the
+        whole row again (``upsert``) mends it.
+        """
+        for collection, vectors in (
+            (self._stores.chunk_collection, chunk_vectors),
+            (self._stores.sentence_collection, sentence_vectors),
+        ):
+            if not vectors:
+                continue
+            rows = collection.get(ids=list(vectors), include=["metadatas", "documents"])
+            collection.upsert(
+                ids=rows["ids"],
+                embeddings=[list(vectors[row_id]) for row_id in rows["ids"]],
+                metadatas=rows["metadatas"],
+                documents=rows["documents"],
+            )
+
     def drop(self) -> None:
         """Delete the whole index: collections and side files."""
         self.close()
@@ -283,9 +337,68 @@ class Index:
                 group.vectors.append(vector)
         return found
 
+    # --- checking -----------------------------------------------------------------------------
+
+    def survey(self, page: int = 5000) -> dict[str, StoredRecords]:
+        """Every content hash that any store holds rows of, with what each store holds of it:
+        ids, spans and texts, read page by page, no vectors (``khabar ingest --verify``)."""
+        found: dict[str, StoredRecords] = defaultdict(StoredRecords)
+        for collection, kind in (
+            (self._stores.chunk_collection, "chunks"),
+            (self._stores.sentence_collection, "sentences"),
+        ):
+            offset = 0
+            while True:
+                got = collection.get(include=["metadatas", "documents"], limit=page, offset=offset)
+                for row_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                    records = found[str(meta.get("content_hash", ""))]
+                    rows = records.chunks if kind == "chunks" else records.sentences
+                    rows[row_id] = (int(meta.get("start", 0)), int(meta.get("end", 0)), text or "")
+                    records.article_id = records.article_id or str(meta.get("article_id") or "")
+                    records.title = records.title or str(meta.get("title") or "")
+                if len(got["ids"]) < page:
+                    break
+                offset += page
+        for content_hash, chunk_ids in self._lexical.chunk_ids_by_content().items():
+            found[content_hash].lexical = chunk_ids
+        return dict(found)
+
+    def unreadable_vectors(self, content_hashes: Sequence[str], batch: int = 64) -> tuple[set[str], set[str]]:
+        """The chunk and sentence ids of these contents whose row Chroma has but whose vector it
+        cannot read ("Error getting embedding"): what two processes writing at once left behind.
+
+        Contents are read a batch at a time; only a batch that fails is read again content by
+        content, and only a content that fails row by row.
+        """
+        return (
+            _unreadable(self._stores.chunk_collection, list(content_hashes), batch),
+            _unreadable(self._stores.sentence_collection, list(content_hashes), batch),
+        )
+
     def stats(self) -> CollectionStats:
         """Languages, sources, date span and size: an aggregate query, not a scan of every chunk."""
         return self._lexical.stats()
+
+
+def _unreadable(collection: Any, content_hashes: list[str], batch: int) -> set[str]:
+    def readable(**query: Any) -> bool:
+        try:
+            collection.get(include=["embeddings"], **query)
+        except ChromaError:
+            return False
+        return True
+
+    lost: set[str] = set()
+    for i in range(0, len(content_hashes), batch):
+        group = content_hashes[i : i + batch]
+        if readable(where={"content_hash": {"$in": group}}):
+            continue
+        for content_hash in group:
+            if readable(where={"content_hash": content_hash}):
+                continue
+            ids = collection.get(where={"content_hash": content_hash}, include=[])["ids"]
+            lost.update(row_id for row_id in ids if not readable(ids=[row_id]))
+    return lost
 
 
 def _described(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -5,11 +5,15 @@ Identity rules:
 - its *content* is the hash of title and text; Chroma stores each content once;
 - a name whose content changed releases the old content (deleted when no other name uses it);
 - ``prune`` releases the names of files that are gone.
+
+One run at a time per index: ``ingest`` holds the index's inter-process write lock
+(:meth:`index.store.Index.writing`) from before it reads the manifest until its last write.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +28,7 @@ from ingest.chunking import Chunker, chunk_embedding_text, unique_sentences
 from ingest.errors import ReadError
 from ingest.sources.discovery import iter_sources, unreachable
 from ingest.sources.dispatch import read_file
+from ingest.verify import VerifyReport, verify
 
 
 @dataclass
@@ -47,6 +52,7 @@ class IngestReport:
     chunks: int = 0
     sentences: int = 0
     seconds: float = 0.0
+    verified: VerifyReport | None = None  # with ``verify``: what the check found and did
 
     @property
     def problems(self) -> list[ReadError]:
@@ -66,9 +72,12 @@ class Progress:
     articles: int = 0
     chunks: int = 0
     current: str = ""
+    waiting: str = ""  # set while another process's ingest of the index holds its write lock
 
 
 ProgressCallback = Callable[[Progress], None]
+
+logger = logging.getLogger(__name__)
 
 
 class Ingestor:
@@ -80,6 +89,8 @@ class Ingestor:
     Whatever stops one file (or folder) from being read becomes one problem of the report, and
     the run goes on: a collection of thousands of files must not be lost to one bad file.
     Files over ``max_file_bytes`` (None: no limit) are refused unread.
+    The ingestor owns ``index`` from then on: ``close`` closes it. ``write_lock_timeout``: how
+    long a run waits for another process's run on the same index to finish.
     """
 
     def __init__(
@@ -92,27 +103,64 @@ class Ingestor:
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
         index_titles: bool = True,
         max_file_bytes: int | None = None,
+        write_lock_timeout: float = 600.0,
     ):
         self.index = index
         self.max_file_bytes = max_file_bytes
+        self.write_lock_timeout = write_lock_timeout
         self.detect_language, self.languages = detect_language, languages
         self.index_titles = index_titles
         self.manifest = index.manifest
         self.embedder = embedder
         self.chunker = chunker
-        if index.lexical_needs_filling():
-            # An index built before ingestion fed the lexical index: fill it once from Chroma.
-            index.fill_lexical()
 
     def close(self) -> None:
         self.index.close()
 
     # -- public ----------------------------------------------------------------------------
     def ingest(
-        self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None
+        self,
+        paths: Iterable[Path],
+        prune: bool = False,
+        progress: ProgressCallback | None = None,
+        verify: bool = False,
+    ) -> IngestReport:
+        """Ingest ``paths`` (files or folders), then with ``prune`` remove what is gone. With
+        ``verify``, first check what is stored and mend it (:mod:`ingest.verify`): a damaged
+        article whose file is among ``paths`` is stored again by this same run.
+
+        The whole run holds the index's write lock: a second writer (another ``khabar ingest``, a
+        web upload, an eval build) waits for it, told why through ``progress`` (``waiting``) or
+        the log, and gives up with :class:`index.lock.IndexBusy` after ``write_lock_timeout``.
+        """
+        state = Progress(total_files=0)
+
+        def wait(message: str) -> None:
+            if progress is None:
+                logger.warning(message)
+                return
+            state.waiting = message
+            progress(state)
+            state.waiting = ""
+
+        with self.index.writing(self.write_lock_timeout, wait):
+            return self._ingest(paths, prune, progress, state, verify)
+
+    def _ingest(
+        self,
+        paths: Iterable[Path],
+        prune: bool,
+        progress: ProgressCallback | None,
+        state: Progress,
+        check: bool,
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        if self.index.lexical_needs_filling():
+            # An index built before ingestion fed the lexical index: fill it once from Chroma.
+            self.index.fill_lexical()
+        if check:
+            report.verified = verify(self.index, self._embed, self.index_titles)
         targets: list[tuple[Path, Path]] = []
         seen: set[str] = set()
 
@@ -130,7 +178,7 @@ class Ingestor:
                 if (key := os.path.abspath(f)) not in seen:
                     seen.add(key)
                     targets.append((f, root))
-        state = Progress(total_files=len(targets))
+        state.total_files = len(targets)
         for path, root in targets:
             state.current = str(path)
             result = self._ingest_file(path, root, report)
@@ -142,6 +190,11 @@ class Ingestor:
                 progress(state)
         if prune:
             self._prune(report)
+        if report.verified:
+            for finding in report.verified.findings:
+                stored = self.manifest.content(finding.content_hash)
+                if finding.files and stored is not None and stored.complete:
+                    finding.repair = "removed, and stored again from its file by this run"
         report.seconds = time.perf_counter() - started
         return report
 
@@ -299,3 +352,12 @@ class Ingestor:
                 self._release_name(name, path, report)
             self.manifest.forget_file(path)
             report.files.append(FileResult(path, "removed"))
+        # An article whose run was interrupted mid-write has no name yet, so no file leads to it:
+        # when its file is gone, its chunks would stay searchable, and cited, for good. Removing
+        # it costs nothing when the file is still there but was not read in this run: the file
+        # was never recorded as done, so the next run that reads it stores the article afresh.
+        for content in self.manifest.abandoned_contents():
+            self.index.delete(content.content_hash)
+            self.manifest.drop_content(content.content_hash)
+            note = f"{content.article_id}: removed what an interrupted run had written of it"
+            report.files.append(FileResult(content.article_id, "removed", notes=[note]))

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -67,18 +68,34 @@ def config() -> None:
 # --- ingest -------------------------------------------------------------------------------
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (folders recurse).")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (folders recurse); none with --verify.")
+    ] = None,
     prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone.")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="First check the stored index and repair it: unreadable vectors, articles with missing "
+            "chunks or sentences (stored again when their files are ingested), records no article holds."
+        ),
+    ] = False,
 ) -> None:
     """Read, chunk, embed and store articles; unchanged files cost nothing the second time."""
     from khabar import components
 
-    report = run_ingest(components.ingestor(settings_mod.get_settings()), paths, prune)
+    if not paths and not verify:
+        err_console.print(
+            "[red]Give the files or folders to ingest[/red] (or --verify alone to check the index)."
+        )
+        raise typer.Exit(2)
+    report = run_ingest(components.ingestor(settings_mod.get_settings()), paths or [], prune, verify)
     if not report.ok:
         raise typer.Exit(1)
 
 
-def run_ingest(ingestor, paths: list[Path], prune: bool):
+def run_ingest(ingestor, paths: list[Path], prune: bool, verify: bool = False):
+    from index.lock import IndexBusy
+
     columns = (
         TextColumn("[bold]Ingesting"),
         BarColumn(),
@@ -91,6 +108,9 @@ def run_ingest(ingestor, paths: list[Path], prune: bool):
         task = bar.add_task("ingest", total=None, articles=0, chunks=0, rate=0.0)
 
         def update(state) -> None:
+            if state.waiting:
+                err_console.print(f"[yellow]{escape(state.waiting)}[/yellow]")
+                return
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(
                 task,
@@ -102,7 +122,11 @@ def run_ingest(ingestor, paths: list[Path], prune: bool):
             )
 
         try:
-            report = ingestor.ingest(paths, prune=prune, progress=update)
+            report = ingestor.ingest(paths, prune=prune, progress=update, verify=verify)
+        except IndexBusy as err:
+            hint = "Set KHABAR_WRITE_LOCK_TIMEOUT to wait longer."
+            err_console.print(f"[red]{escape(str(err))}[/red] [dim]{hint}[/dim]")
+            raise typer.Exit(1) from err
         finally:
             ingestor.close()
     print_ingest_report(report)
@@ -110,6 +134,8 @@ def run_ingest(ingestor, paths: list[Path], prune: bool):
 
 
 def print_ingest_report(report) -> None:
+    if report.verified is not None:
+        print_verify_report(report.verified)
     summary = (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.duplicates} duplicates stored once, {report.removed} removed; "
@@ -127,6 +153,15 @@ def print_ingest_report(report) -> None:
         for p in problems:
             where = f"{p.path} ({p.record})" if p.record else p.path
             err_console.print(f"  [red]skipped[/red] {where}: {p.reason}. [dim]Fix: {p.fix}[/dim]")
+
+
+def print_verify_report(verified) -> None:
+    if not verified.findings:
+        console.print(f"Verified {verified.contents} stored article(s): nothing to repair.")
+        return
+    console.print(f"Verified {verified.contents} stored article(s); {len(verified.findings)} problem(s):")
+    for finding in verified.findings:
+        console.print(Text(f"  {finding.article}: {finding.problem} → {finding.repair}"))
 
 
 # --- ask ----------------------------------------------------------------------------------

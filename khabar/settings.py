@@ -50,6 +50,14 @@ class StorageSettings(BaseSettings):
             "different top-50 lists in two processes; enough breadth makes dense search repeatable."
         ),
     )
+    write_lock_timeout: float = Field(
+        600.0,
+        ge=0,
+        description=(
+            "Seconds an ingest (CLI, web upload, eval build) waits for another process's ingest of the "
+            "same index to finish before giving up: one writer at a time keeps the stores consistent."
+        ),
+    )
 
 
 class EmbeddingSettings(BaseSettings):

@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from index.chroma import chroma_client, open_stores
+from index.lexical import LexicalIndex
+from index.records import Article, Chunk
 from ingest.sources.dispatch import read_file
 from khabar import components
 from khabar import settings as settings_mod
 from khabar.cli import app
+from khabar.settings import Settings
 from tests.factories import within
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
@@ -158,6 +162,60 @@ def test_ask_json_is_a_stable_document_with_exact_spans(cli, tmp_path):
     result = cli("--data-dir", data, "ask", "--json", "What is the recipe for chocolate cake?")
     declined = json.loads(result.stdout)
     assert declined["declined"] is True and declined["citations"] == []
+
+
+def test_ingest_verify_repairs_a_damaged_store(cli, tmp_path, embed_model):
+    """Damage the manifest cannot see: an article's sentences gone from Chroma, a chunk and a BM25
+    row that belong to no article. Ingesting again calls everything unchanged; --verify repairs."""
+    data = tmp_path / "data"
+    assert cli("--data-dir", str(data), "ingest", str(CORPUS)).exit_code == 0
+    (article,) = read_file(CORPUS / ARTICLE_ID, CORPUS).articles
+    question = "What did the US State Department warn?"
+    settings = Settings(data_dir=data)
+    h = article.content_hash
+    with components.open_index(settings) as index:
+        want_sentences = {(start, end) for _, start, end in index.sentences([h])[h].rows}
+        want_chunks = set(index.survey()[h].chunks)
+    assert want_sentences and want_chunks
+
+    stores = open_stores(chroma_client(components.storage_config(settings).chroma), "news", 500)
+    stores.sentence_collection.delete(where={"content_hash": h})
+    ghost = Article(id="ghost.txt", title="Chocolate cake", text="Bake the cake for forty minutes.")
+    ghost_chunk = Chunk(f"{ghost.content_hash[:16]}:0", 0, 0, len(ghost.text), ghost.text)
+    with components.open_index(settings) as index:
+        index.write(ghost, [ghost_chunk], [embed_model.embed_passages([ghost.text])[0]], [], [])
+    with LexicalIndex(components.index_path(settings)) as lexical:
+        lexical.add("f" * 64, [("ffffffffffffffff:0", "a stray BM25 row", {"article_id": "stray"})])
+
+    again = cli("--data-dir", str(data), "ingest", str(CORPUS))
+    assert again.exit_code == 0 and "1 unchanged" in again.stdout  # nothing noticed, nothing repaired
+
+    result = cli("--data-dir", str(data), "ingest", "--verify", str(CORPUS))
+    assert result.exit_code == 0, result.output
+    report = " ".join(result.stdout.split())
+    assert "Verified 3 stored article(s); 3 problem(s):" in report
+    n = len(want_chunks)
+    assert f"{ARTICLE_ID}: sentences missing for {n} of its {n} chunk(s)" in report
+    assert "removed, and stored again from its file by this run" in report
+    assert "ghost.txt: stored, but no article holds it (1 chunk(s), 0 sentence(s), 1 BM25 row(s))" in report
+    assert (
+        "ffffffffffffffff: stored, but no article holds it (0 chunk(s), 0 sentence(s), 1 BM25 row(s))"
+        in report
+    )
+    assert "0 added, 1 updated, 0 unchanged" in report
+
+    with components.open_index(settings) as index:
+        survey = index.survey()
+        assert set(survey) == {h}  # no orphan left in any store
+        stored = index.sentences([h])[h]
+        assert {(start, end) for _, start, end in stored.rows} == want_sentences
+        assert len(stored.vectors) == len(want_sentences)
+        assert set(survey[h].chunks) == survey[h].lexical == want_chunks
+    answer = json.loads(cli("--data-dir", str(data), "ask", "--json", question).stdout)
+    assert not answer["declined"] and answer["citations"][0]["article_id"] == ARTICLE_ID
+    # Checked again: nothing left to repair.
+    clean = cli("--data-dir", str(data), "ingest", "--verify")
+    assert clean.exit_code == 0 and "Verified 1 stored article(s): nothing to repair." in clean.stdout
 
 
 def test_ask_on_an_empty_index_says_so(cli, tmp_path):

@@ -9,6 +9,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
 import pytest
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -17,6 +18,7 @@ from index.embedding import SentenceTransformerEmbedder
 from index.lexical import DB_FILE as LEXICAL_DB
 from index.lexical import LexicalIndex
 from index.records import Article
+from index.store import Index
 from ingest.chunking import unique_sentences
 from ingest.pipeline import IngestReport
 from ingest.sources.dispatch import read_file
@@ -86,15 +88,16 @@ def news(tmp_path) -> Path:
 
 
 class Runner:
-    """``run(*paths, prune=False)``: one ``khabar ingest`` run (a fresh Ingestor) over one data dir."""
+    """``run(*paths, prune=False, verify=False)``: one ``khabar ingest`` run (a fresh Ingestor) over
+    one data dir."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def __call__(self, *paths: Path, prune: bool = False) -> IngestReport:
+    def __call__(self, *paths: Path, prune: bool = False, verify: bool = False) -> IngestReport:
         ingestor = components.ingestor(self.settings)
         try:
-            return ingestor.ingest(list(paths), prune=prune)
+            return ingestor.ingest(list(paths), prune=prune, verify=verify)
         finally:
             ingestor.close()
 
@@ -420,12 +423,8 @@ CRASH_POINTS = {
 }
 
 
-@pytest.mark.parametrize("where", list(CRASH_POINTS))
-def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model, monkeypatch, where):
-    (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
-    articles = [a for f in sorted(news.iterdir()) for a in read_file(f, news).articles]
-    want_chunks, want_sentences = expected_counts(embed_model, run.settings, articles)
-
+def crash_ingest(run: Runner, news: Path, monkeypatch, where: str) -> None:
+    """One ``run(news)`` that dies at ``CRASH_POINTS[where]``, while b.txt is being stored."""
     cls, method, crash_at = CRASH_POINTS[where]
     original = getattr(cls, method)
     calls = {"n": 0}
@@ -440,6 +439,15 @@ def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model,
     with pytest.raises(KeyboardInterrupt):
         run(news)
     monkeypatch.undo()  # the next run is a normal one
+
+
+@pytest.mark.parametrize("where", list(CRASH_POINTS))
+def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model, monkeypatch, where):
+    (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
+    articles = [a for f in sorted(news.iterdir()) for a in read_file(f, news).articles]
+    want_chunks, want_sentences = expected_counts(embed_model, run.settings, articles)
+
+    crash_ingest(run, news, monkeypatch, where)
     partial = set(chunk_ids(run))
     assert partial and partial < want_chunks
     b_prefix = next(a.content_hash[:16] for a in articles if a.id == "b.txt")
@@ -468,6 +476,104 @@ def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model,
     assert embedded_again.texts == report.chunks + report.sentences
     # And a third run has nothing to do.
     assert run(news).unchanged == 3
+
+
+@pytest.mark.parametrize("where", list(CRASH_POINTS))
+def test_prune_removes_an_article_left_half_written_whose_file_is_gone(
+    run, news, embed_model, monkeypatch, where
+):
+    (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
+    (b,) = read_file(news / "b.txt", news).articles
+    crash_ingest(run, news, monkeypatch, where)
+    written_of_b = {
+        "embedding": False,
+        "writing chunks": any(s["content_hash"] == b.content_hash for s in stored(run, "sentence")),
+        "writing the lexical index": any(c["content_hash"] == b.content_hash for c in stored(run)),
+    }
+    assert written_of_b[where] == (where != "embedding")
+
+    (news / "b.txt").unlink()
+    report = run(news, prune=True)
+    assert report.ok and report.added == 1 and report.unchanged == 1  # c stored, a untouched
+    assert {c["article_id"] for c in stored(run)} == {"a.txt", "c.txt"}
+    assert {s["article_id"] for s in stored(run, "sentence")} == {"a.txt", "c.txt"}
+    assert not any(i.startswith(b.content_hash[:16]) for i in chunk_ids(run) + sentence_ids(run))
+    assert lexical_ids(run) == set(chunk_ids(run))
+    notes = [n for f in report.files if f.status == "removed" for n in f.notes]
+    assert notes == ["b.txt: removed what an interrupted run had written of it"]
+    with components.open_index(run.settings) as index:  # nothing of it is found, either way
+        assert index.manifest.content(b.content_hash) is None
+        question = "What did the city council approve?"
+        found = index.lexical_search(question, 10) + index.dense_search(embed_model.embed_query(question), 10)
+        assert found and "b.txt" not in {p.article_id for p in found}
+    # Nothing more to remove.
+    assert not [f for f in run(news, prune=True).files if f.status == "removed"]
+
+
+# --- verification -----------------------------------------------------------------------------
+
+
+def test_verify_embeds_again_the_vectors_chroma_cannot_read(run, news, embedded, monkeypatch):
+    """Two writers at once left rows whose vector Chroma could not read; which rows is Chroma's
+    to say (``Index.unreadable_vectors``, tested in test_store.py), here they are named. Their
+    text is embedded again exactly as ingestion embedded it: a chunk with its title."""
+    run(news)
+    (b,) = read_file(news / "b.txt", news).articles
+    stores = stores_of(run)
+    where = {"content_hash": b.content_hash}
+    chunks = stores.chunk_collection.get(where=where, include=["embeddings"])
+    sentences = stores.sentence_collection.get(where=where, include=["embeddings"])
+    lost_chunks, lost_sentences = set(chunks["ids"]), set(sentences["ids"][:3])
+    assert b.title not in " ".join(stores.chunk_collection.get(where=where)["documents"])  # title added
+    for collection, ids in (
+        (stores.chunk_collection, lost_chunks),
+        (stores.sentence_collection, lost_sentences),
+    ):
+        collection.update(ids=sorted(ids), embeddings=[[0.05] * 384 for _ in ids])  # as good as lost
+    monkeypatch.setattr(Index, "unreadable_vectors", lambda self, hashes: (lost_chunks, lost_sentences))
+    embedded.reset()
+
+    report = run(news, verify=True)
+    assert [str(f) for f in report.verified.findings] == [
+        f"b.txt: {len(lost_chunks) + len(lost_sentences)} vector(s) could not be read; embedded again"
+    ]
+    assert embedded.texts == len(lost_chunks) + len(lost_sentences) and report.unchanged == 2
+    for collection, before in ((stores.chunk_collection, chunks), (stores.sentence_collection, sentences)):
+        after = collection.get(ids=before["ids"], include=["embeddings"])
+        assert after["ids"] == before["ids"]
+        np.testing.assert_allclose(after["embeddings"], before["embeddings"], atol=2e-3)
+
+
+def test_verify_finds_nothing_in_a_sound_index(run, news, embedded):
+    (news / "solar.md").write_text(MD_ARTICLE, encoding="utf-8")
+    (news / "copy-of-a.txt").write_text((news / "a.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    run(news)
+    before = sorted(chunk_ids(run)), sorted(sentence_ids(run)), lexical_ids(run)
+    embedded.reset()
+    report = run(news, verify=True)
+    assert report.verified.contents == 3 and report.verified.findings == []
+    assert embedded.calls == 0 and report.unchanged == 4
+    assert (sorted(chunk_ids(run)), sorted(sentence_ids(run)), lexical_ids(run)) == before
+
+
+def test_verify_removes_an_articles_damaged_remains_until_its_file_is_read_again(run, news, embedded):
+    run(news)
+    (b,) = read_file(news / "b.txt", news).articles
+    stores_of(run).chunk_collection.delete(ids=[f"{b.content_hash[:16]}:0"])  # one chunk lost
+    report = run(verify=True)  # no paths: check only
+    (finding,) = report.verified.findings
+    assert finding.article == "b.txt" and finding.problem.startswith("1 of its ")
+    path = str((news / "b.txt").resolve())
+    assert finding.repair == f"removed; ingest {path} again to store it again"
+    assert "b.txt" not in {c["article_id"] for c in stored(run)} | {
+        s["article_id"] for s in stored(run, "sentence")
+    }
+    assert not any(i.startswith(b.content_hash[:16]) for i in lexical_ids(run))
+    embedded.reset()
+    again = run(news)  # the file is read again (its article is incomplete now) and stored again
+    assert again.updated == 1 and again.unchanged == 1 and embedded.texts == again.chunks + again.sentences
+    assert "b.txt" in {c["article_id"] for c in stored(run)}
+    assert run(verify=True).verified.findings == []
 
 
 # --- bad input --------------------------------------------------------------------------------

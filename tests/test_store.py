@@ -1,8 +1,12 @@
-"""The Chroma collections an index opens: search breadth set on new and existing collections."""
+"""The Chroma collections an index opens: search breadth set on new and existing collections; rows
+whose vectors Chroma lost are found."""
 
 from __future__ import annotations
 
+from chromadb.errors import InternalError
+
 from index.chroma import chroma_client, open_stores
+from index.store import _unreadable
 from khabar import components
 
 
@@ -18,3 +22,35 @@ def test_dense_search_breadth_is_set_on_new_and_existing_collections(make_settin
 
 def client(settings):
     return chroma_client(components.storage_config(settings).chroma)
+
+
+class LosingCollection:
+    """Answers ``get`` as a Chroma collection does that lost some rows' vectors: any read of
+    embeddings that reaches one of them fails, whatever else it asks for."""
+
+    def __init__(self, rows: dict[str, str], lost: set[str]):
+        self.rows, self.lost = rows, lost  # row id -> content hash
+        self.reads: list[dict] = []
+
+    def get(self, ids=None, where=None, include=()):
+        self.reads.append({"ids": ids, "where": where})
+        wanted = (where or {}).get("content_hash")
+        hashes = set(wanted["$in"]) if isinstance(wanted, dict) else {wanted} if wanted else None
+        found = [
+            i for i, h in self.rows.items() if (ids is None or i in ids) and (hashes is None or h in hashes)
+        ]
+        if "embeddings" in include and self.lost & set(found):
+            raise InternalError("Error executing plan: Internal error: Error getting embedding")
+        return {"ids": found}
+
+
+def test_rows_whose_vectors_are_lost_are_found_reading_only_what_fails_again():
+    rows = {f"{h}:{i}": h for h in "abcdef" for i in range(3)}
+    collection = LosingCollection(rows, lost={"b:1", "e:0", "e:2"})
+    assert _unreadable(collection, list("abcdef"), batch=3) == {"b:1", "e:0", "e:2"}
+    # Two batches (both fail), then their contents one by one, then only b's and e's rows.
+    per_row = [r["ids"][0] for r in collection.reads if r["ids"]]
+    assert sorted(per_row) == ["b:0", "b:1", "b:2", "e:0", "e:1", "e:2"]
+    assert len(collection.reads) == 2 + 6 + 2 + 6
+    clean = LosingCollection(rows, lost=set())
+    assert _unreadable(clean, list("abcdef"), batch=3) == set() and len(clean.reads) == 2

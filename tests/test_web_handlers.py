@@ -13,6 +13,7 @@ import gradio as gr
 import pytest
 from gradio.helpers import special_args
 
+from index.lock import IndexBusy
 from ingest.pipeline import FileResult, IngestReport, Progress
 from khabar.web.backend import Backend
 from khabar.web.collection import Facets
@@ -250,6 +251,25 @@ def test_add_articles_ingests_the_saved_copies_and_refreshes_the_filters(handler
     assert "Collection: 2 article(s)" in header  # the header read the refreshed facets
     assert handlers.backend.facets is facets[-1]
     assert [a[0] for a, _ in seen] == [(0, 1), (1, 1)]  # start, then the fake's one file
+
+
+def test_an_upload_while_another_ingest_holds_the_index_says_so(handlers, tmp_path):
+    """The upload waits for another process's ingest of the index (told in the progress line) and,
+    when that takes longer than the write-lock timeout, says what happened instead of failing."""
+    lock = tmp_path / "data" / "indexes" / "news" / "write.lock"
+
+    def busy(paths, progress):
+        progress(Progress(0, waiting="Waiting for another ingest of index 'news' to finish"))
+        raise IndexBusy("news", lock, 0.5)
+
+    handlers.backend.ingest = busy
+    upload = tmp_path / "story.txt"
+    upload.write_text("Budget passed\nThe council approved the budget.", encoding="utf-8")
+    seen: list[dict] = []
+    status, *rest = handlers.add_articles([str(upload)], progress=lambda *a, **kw: seen.append(kw))
+    assert seen[-1]["desc"] == "Waiting for another ingest of index 'news' to finish"
+    assert "<h3>Not added</h3>" in status and str(lock) in status and "Let that process finish" in status
+    assert rest == [gr.skip()] * 5
 
 
 # --- wiring -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from khabar.settings import AnswerSettings, EvidenceSettings, RetrievalSettings,
 from rag.types import Answer
 
 __all__ = ["ANSWER_SETTINGS", "KhabarPipeline", "eval_index_name"]
+
+logger = logging.getLogger(__name__)
 
 BUILD_RECORD = "eval-build.json"  # beside the manifest: how the index was first built
 
@@ -80,7 +83,9 @@ class KhabarPipeline:
         try:
 
             def relay(state: Any) -> None:
-                if progress:
+                if state.waiting:  # another process is writing this eval index
+                    logger.warning(state.waiting)
+                elif progress:
                     progress(state.files_done, state.total_files, state.chunks)
 
             report = ingestor.ingest(articles.paths, prune=False, progress=relay)

@@ -21,6 +21,7 @@ from typing import Any
 
 import gradio as gr
 
+from index.lock import IndexBusy
 from index.records import SearchFilters
 from index.text import is_blank
 from ingest.pipeline import Progress
@@ -191,11 +192,15 @@ class ChatHandlers:
             def on_progress(state: Progress) -> None:
                 progress(
                     (state.files_done, state.total_files),
-                    desc=f"{Path(state.current).name}: {state.articles} articles, {state.chunks} chunks",
+                    desc=state.waiting
+                    or f"{Path(state.current).name}: {state.articles} articles, {state.chunks} chunks",
                     unit="files",
                 )
 
-            report = backend.ingest(saved, on_progress)
+            try:
+                report = backend.ingest(saved, on_progress)
+            except IndexBusy as err:  # another process kept the index busy for too long
+                return (message_html("Not added", str(err)), *[gr.skip()] * 5)
             backend.refresh()
         rows = report_rows(report)
         return (
