@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from latency import percentile  # bench/ is on the path when a script here runs
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 XQUAD = DATA / "eval" / "xquad-hi-dev"
@@ -89,11 +91,6 @@ class Worker:
         if self.proc.stdin:
             self.proc.stdin.close()
         self.proc.wait(timeout=TIMEOUT_S)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:
