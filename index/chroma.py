@@ -4,13 +4,14 @@ embedded store can be swapped for a `chroma run` server by configuration."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import chromadb
 from chromadb.api.collection_configuration import CreateCollectionConfiguration
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -37,8 +38,11 @@ class ChromaConfig:
     port: int = 8000
 
 
-@lru_cache(maxsize=8)
-def _client(mode: str, path: str, host: str, port: int) -> chromadb.ClientAPI:
+_clients: dict[tuple[str, str, str, int], chromadb.ClientAPI] = {}
+_clients_lock = threading.Lock()
+
+
+def _make_client(mode: str, path: str, host: str, port: int) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if mode == "http":
         return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
@@ -46,9 +50,42 @@ def _client(mode: str, path: str, host: str, port: int) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=path, settings=chroma_settings)
 
 
+def _key(config: ChromaConfig) -> tuple[str, str, str, int]:
+    return (config.mode, str(config.path), config.host, config.port)
+
+
 def chroma_client(config: ChromaConfig) -> chromadb.ClientAPI:
     """The one place a Chroma client is made (one per process and configuration)."""
-    return _client(config.mode, str(config.path), config.host, config.port)
+    key = _key(config)
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = _make_client(*key)
+        return _clients[key]
+
+
+def reopen_client(config: ChromaConfig) -> chromadb.ClientAPI:
+    """A new embedded client over ``config.path`` that sees what other processes wrote since.
+
+    An embedded (``PersistentClient``) Chroma loads a collection's vectors into memory once per
+    process: rows another process adds later are in its SQLite (ids, metadata, documents) but not
+    in those vectors, so reading their embeddings fails ("Error finding id") and dense search
+    misses them, until the process starts a new Chroma "system" for the path. chromadb shares one
+    system per path among all clients of a process (``SharedSystemClient``): this forgets that
+    one, without stopping it (collections opened from it keep working, with what they saw), so the
+    next client starts a fresh one. A `chroma run` server needs none of this: it is returned as is.
+    """
+    key = _key(config)
+    if config.mode != "embedded":
+        return chroma_client(config)
+    with _clients_lock:
+        old = _clients.pop(key, None)
+        identifier = getattr(old, "_identifier", None)
+        with SharedSystemClient._refcount_lock:
+            if identifier is not None:
+                SharedSystemClient._identifier_to_system.pop(identifier, None)
+                SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        _clients[key] = _make_client(*key)
+        return _clients[key]
 
 
 @dataclass

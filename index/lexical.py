@@ -148,6 +148,17 @@ class LexicalIndex:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def generation(self) -> int:
+        """The counter every write bumps, from any process or handle: one row read, cheap enough
+        to check before every search."""
+        with self._lock:
+            return int(self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def touch(self) -> None:
+        """Bump the generation without changing a row: says the index changed elsewhere (in Chroma)."""
+        with self._write():
+            pass
+
     def chunk_ids_by_content(self) -> dict[str, set[str]]:
         """content hash -> the chunk ids stored for it (for checking the index against Chroma)."""
         found: dict[str, set[str]] = {}

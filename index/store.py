@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -24,7 +25,14 @@ from chromadb.errors import ChromaError
 from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores import VectorStoreQuery
 
-from index.chroma import ChromaConfig, chroma_client, drop_collections, open_stores, validate_index_name
+from index.chroma import (
+    ChromaConfig,
+    chroma_client,
+    drop_collections,
+    open_stores,
+    reopen_client,
+    validate_index_name,
+)
 from index.filters import to_metadata_filters
 from index.lexical import LexicalIndex, to_passages
 from index.lock import LOCK_FILE, write_lock
@@ -110,11 +118,16 @@ class Index:
         self.name = validate_index_name(name)
         self.folder = index_folder(storage.data_dir, name)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._client = chroma_client(storage.chroma)
-        self._stores = open_stores(self._client, self.name, storage.ef_search)
+        self._storage = storage
         self._lexical = LexicalIndex(
             self.folder, k1=lexical.k1, b=lexical.b, index_titles=lexical.index_titles, stem=lexical.stemming
         )
+        # Read before Chroma is opened: every write reaches Chroma before it bumps the generation,
+        # so what Chroma shows now includes at least every write counted here.
+        self._seen_generation = self._lexical.generation()
+        self._reopen_lock = threading.Lock()
+        self._client = chroma_client(storage.chroma)
+        self._stores = open_stores(self._client, self.name, storage.ef_search)
         self._manifest: Manifest | None = None
 
     @property
@@ -135,6 +148,29 @@ class Index:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- seeing other writers --------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Reopen Chroma when the index was written since this handle last looked (by another
+        process, or another handle in this one): an embedded Chroma client does not see vectors
+        written elsewhere after it loaded them (see :func:`index.chroma.reopen_client`), while the
+        BM25 side does; without this, a BM25 hit on a new chunk fails to read its vector.
+
+        Checked before every read that searches or reads vectors: one SQLite row when nothing
+        changed. A handle's own writes count too, so a writer reopens before it next searches.
+        """
+        generation = self._lexical.generation()
+        if generation != self._seen_generation:
+            self._reopen(generation)
+
+    def _reopen(self, generation: int) -> None:
+        with self._reopen_lock:
+            if generation == self._seen_generation:
+                return  # another thread reopened meanwhile
+            self._client = reopen_client(self._storage.chroma)
+            self._stores = open_stores(self._client, self.name, self._storage.ef_search)
+            self._seen_generation = generation
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -276,6 +312,7 @@ class Index:
                 metadatas=rows["metadatas"],
                 documents=rows["documents"],
             )
+        self._lexical.touch()  # other processes reopen Chroma to read the new vectors
 
     def drop(self) -> None:
         """Delete the whole index: collections and side files."""
@@ -293,6 +330,7 @@ class Index:
         self, vector: Sequence[float], top_k: int, filters: SearchFilters | None = None
     ) -> list[Passage]:
         """The ``top_k`` chunks nearest to ``vector`` that pass ``filters``; score = cosine."""
+        self._refresh()
         result = self._stores.chunks.query(
             VectorStoreQuery(
                 query_embedding=list(vector),
@@ -310,32 +348,70 @@ class Index:
         ]
 
     def lexical_search(self, text: str, top_k: int, filters: SearchFilters | None = None) -> list[Passage]:
-        """The ``top_k`` chunks with the best BM25 score for ``text``; score = BM25 score."""
-        return to_passages(self._lexical.search(text, top_k, filters))
+        """The ``top_k`` chunks with the best BM25 score for ``text``; score = BM25 score.
+
+        Only chunks Chroma holds: a BM25 row whose chunk Chroma lacks (left half-written, or
+        written between the refresh and the search) is skipped, not passed on to fail later.
+        """
+        self._refresh()
+        results = self._lexical.search(text, top_k, filters)
+        if not results:
+            return []
+        stored = set(self._stores.chunk_collection.get(ids=[r[0] for r in results], include=[])["ids"])
+        return to_passages([r for r in results if r[0] in stored])
 
     def coverage(self, text: str) -> float:
         """Share of the text's analysed terms that occur anywhere in the BM25 index."""
         return self._lexical.coverage(text)
 
     def chunk_vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        """The stored vectors of these chunks (those that exist): their ids and one row each."""
-        got = self._stores.chunk_collection.get(ids=list(chunk_ids), include=["embeddings"])
-        return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
+        """The stored vectors of these chunks (those that exist and can be read): their ids and one
+        row each."""
+        self._refresh()
+        got = self._read_vectors("chunks", ["embeddings"], ids=list(chunk_ids))
+        return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
 
     def sentences(self, content_hashes: Sequence[str]) -> dict[str, StoredSentences]:
         """Every stored sentence (and vector) of these article contents, one read for all."""
         found = {h: StoredSentences([], []) for h in content_hashes}
         if not found:
             return found
-        got = self._stores.sentence_collection.get(
-            where={"content_hash": {"$in": list(found)}}, include=["embeddings", "metadatas", "documents"]
-        )
+        self._refresh()
+        where = {"content_hash": {"$in": list(found)}}
+        got = self._read_vectors("sentences", ["embeddings", "metadatas", "documents"], where=where)
         for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
             group = found.get(str(meta["content_hash"]))
             if group is not None:
                 group.rows.append((text, int(meta["start"]), int(meta["end"])))
                 group.vectors.append(vector)
         return found
+
+    def _read_vectors(self, kind: str, include: list[str], **query: Any) -> dict[str, Any]:
+        """``get`` with vectors from the chunk or sentence collection. When Chroma cannot read a
+        vector (written by another process since this client loaded them), Chroma is reopened if
+        the index was written meanwhile and read again; rows still unreadable (a write not yet
+        counted, a damaged store) are left out, never raised."""
+
+        def collection() -> Any:
+            return self._stores.chunk_collection if kind == "chunks" else self._stores.sentence_collection
+
+        try:
+            return collection().get(include=include, **query)
+        except ChromaError:
+            self._refresh()
+        try:
+            return collection().get(include=include, **query)
+        except ChromaError:
+            pass
+        rows: dict[str, list[Any]] = {key: [] for key in ("ids", *include)}
+        for row_id in collection().get(include=[], **query)["ids"]:
+            try:
+                one = collection().get(ids=[row_id], include=include)
+            except ChromaError:
+                continue
+            for key, values in rows.items():
+                values.extend(one[key])
+        return rows
 
     # --- checking -----------------------------------------------------------------------------
 

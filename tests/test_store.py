@@ -6,6 +6,8 @@ from __future__ import annotations
 from chromadb.errors import InternalError
 
 from index.chroma import chroma_client, open_stores
+from index.lexical import LexicalIndex
+from index.records import Article, Chunk, Sentence
 from index.store import _unreadable
 from khabar import components
 
@@ -54,3 +56,29 @@ def test_rows_whose_vectors_are_lost_are_found_reading_only_what_fails_again():
     assert len(collection.reads) == 2 + 6 + 2 + 6
     clean = LosingCollection(rows, lost=set())
     assert _unreadable(clean, list("abcdef"), batch=3) == set() and len(clean.reads) == 2
+
+
+def test_a_bm25_row_whose_chunk_chroma_lacks_is_skipped_not_raised(make_settings):
+    """A BM25 row for a chunk Chroma does not hold (another process's write not yet seen, or a
+    half-written one) is left out of lexical results; reading its vector or sentences is empty."""
+    text = "Monsoon floods hit Kerala. Rescue boats reached the villages."
+    article = Article(id="kerala", title="Floods", text=text)
+    chunk_id = article.content_hash[:16] + ":0"
+    sentences = [Sentence(0, 26, text[:26]), Sentence(27, len(text), text[27:])]
+    with components.open_index(make_settings()) as index:
+        index.write(
+            article, [Chunk(chunk_id, 0, 0, len(text), text)], [[1.0, 0.0]], sentences, [[1.0, 0.0]] * 2
+        )
+        ghost_hash = "f" * 64
+        ghost = LexicalIndex(index.folder)  # as another process's BM25 write, without its Chroma rows
+        try:
+            meta = {"article_id": "ghost", "title": "Ghost", "content_hash": ghost_hash, "chunk_index": 0}
+            ghost.add(ghost_hash, [("ffffffffffffffff:0", "Monsoon floods hit Kerala again", meta)])
+        finally:
+            ghost.close()
+        assert [p.chunk_id for p in index.lexical_search("monsoon floods Kerala", 5)] == [chunk_id]
+        assert [p.chunk_id for p in index.dense_search([1.0, 0.0], 5)] == [chunk_id]
+        ids, vectors = index.chunk_vectors(["ffffffffffffffff:0", chunk_id])
+        assert ids == [chunk_id] and vectors.shape == (1, 2)
+        found = index.sentences([ghost_hash, article.content_hash])
+        assert found[ghost_hash].rows == [] and len(found[article.content_hash].rows) == 2
