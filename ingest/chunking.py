@@ -7,6 +7,8 @@ embedding model's own tokens is llama-index's ``SentenceSplitter`` with that seg
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable
 
 import sentencex
@@ -78,18 +80,42 @@ class Chunker:
         starts = _place(text, pieces)
         if starts is None:  # pragma: no cover - the splitter only cuts, never edits
             raise ValueError(f"the chunks of article {article.id!r} could not be placed in its text")
+        prefix = article.content_hash[:16]  # a hash of the whole text: computed once, not per chunk
+        inside = _sentences_within(text, sentences)
         chunks: list[Chunk] = []
-        for piece, start in zip(pieces, starts, strict=True):
+        for i, (piece, start) in enumerate(zip(pieces, starts, strict=True)):
             end = start + len(piece)
-            inside = [
-                Sentence(max(s.start, start), min(s.end, end), text[max(s.start, start) : min(s.end, end)])
-                for s in sentences
-                if s.start < end and s.end > start
-            ]
-            chunks.append(
-                Chunk(f"{article.content_hash[:16]}:{len(chunks)}", len(chunks), start, end, piece, inside)
-            )
+            chunks.append(Chunk(f"{prefix}:{i}", i, start, end, piece, inside(start, end)))
         return chunks
+
+
+def _sentences_within(text: str, sentences: list[Sentence]) -> Callable[[int, int], list[Sentence]]:
+    """For a span [start, end): the sentences overlapping it, in order, each clipped to the span.
+
+    ``split_sentences`` gives disjoint sentences in text order, so both their starts and their
+    ends ascend and those overlapping a span are one run of neighbours, found by two bisections:
+    from the first ending after ``start`` to the last starting before ``end``. A chunk costs
+    log n plus its own sentences, not a scan of the whole article's. Sentences in any other
+    layout (never made here) fall back to the scan, so the result is the same for every input.
+    """
+    starts = [s.start for s in sentences]
+    ends = [s.end for s in sentences]
+    ordered = all(a <= b for a, b in itertools.pairwise(starts)) and all(
+        a <= b for a, b in itertools.pairwise(ends)
+    )
+
+    def clip(s: Sentence, start: int, end: int) -> Sentence:
+        lo, hi = max(s.start, start), min(s.end, end)
+        return Sentence(lo, hi, text[lo:hi])
+
+    def within(start: int, end: int) -> list[Sentence]:
+        if ordered:
+            run = sentences[bisect.bisect_right(ends, start) : bisect.bisect_left(starts, end)]
+        else:
+            run = [s for s in sentences if s.start < end and s.end > start]
+        return [clip(s, start, end) for s in run]
+
+    return within
 
 
 def _place(text: str, pieces: list[str]) -> list[int] | None:

@@ -88,7 +88,9 @@ class Ingestor:
 
     Whatever stops one file (or folder) from being read becomes one problem of the report, and
     the run goes on: a collection of thousands of files must not be lost to one bad file.
-    Files over ``max_file_bytes`` (None: no limit) are refused unread.
+    Files over ``max_file_bytes`` (None: no limit) are refused unread; an article over
+    ``max_article_chars`` (None: no limit) is refused as a problem of its file, whose other
+    articles are stored.
     The ingestor owns ``index`` from then on: ``close`` closes it. ``write_lock_timeout``: how
     long a run waits for another process's run on the same index to finish.
     """
@@ -103,10 +105,12 @@ class Ingestor:
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
         index_titles: bool = True,
         max_file_bytes: int | None = None,
+        max_article_chars: int | None = None,
         write_lock_timeout: float = 600.0,
     ):
         self.index = index
         self.max_file_bytes = max_file_bytes
+        self.max_article_chars = max_article_chars
         self.write_lock_timeout = write_lock_timeout
         self.detect_language, self.languages = detect_language, languages
         self.index_titles = index_titles
@@ -219,20 +223,36 @@ class Ingestor:
             return FileResult(key, "skipped", problems=[err])
         result = FileResult(key, "ingested", problems=list(read.problems))
         previous = self.manifest.names_for_path(key)
+        accepted = 0
         for article in read.articles:
+            if self.max_article_chars is not None and len(article.text) > self.max_article_chars:
+                # Refused like an unreadable record: what the file held under that name goes.
+                result.problems.append(self._too_long(key, article))
+                continue
             article.path = key
             previous.pop(article.id, None)
             self._ingest_article(article, key, result, report)
+            accepted += 1
         for gone in previous:  # records that this file no longer holds
             self._release_name(gone, key, report)
         if result.problems:
-            result.status = "partial" if read.articles else "skipped"
+            result.status = "partial" if accepted else "skipped"
             # Not recorded as done: the next run reads it again and reports its problems again
             # (its good articles cost nothing then: their contents are stored).
             self.manifest.forget_file(key)
         else:
             self.manifest.record_file(key, stat.st_size, stat.st_mtime_ns)
         return result
+
+    def _too_long(self, path: str, article: Article) -> ReadError:
+        return ReadError(
+            path,
+            f"article {article.id!r} is {len(article.text):,} characters long, over the limit of "
+            f"{self.max_article_chars:,} characters an article",
+            "split it into smaller articles, or raise the limit "
+            "(the max_article_chars setting, KHABAR_MAX_ARTICLE_CHARS)",
+            record=article.id,
+        )
 
     def _ingest_article(self, article: Article, path: str, result: FileResult, report: IngestReport) -> None:
         h = article.content_hash

@@ -102,6 +102,7 @@ def ingestor(settings: Settings, name: str | None = None) -> Ingestor:
         languages=tuple(settings.languages),
         index_titles=settings.index_titles,
         max_file_bytes=settings.max_file_bytes,
+        max_article_chars=settings.max_article_chars,
         write_lock_timeout=settings.write_lock_timeout,
     )
 

@@ -114,6 +114,14 @@ class IngestSettings(BaseSettings):
             "runaway log or dump among the articles must not take the machine down."
         ),
     )
+    max_article_chars: int = Field(
+        2_000_000,
+        ge=1,
+        description=(
+            "Articles longer than this (in characters) are refused, each as a problem of its file, "
+            "while the file's other articles are stored: one article is chunked and embedded whole."
+        ),
+    )
 
 
 class RetrievalSettings(BaseSettings):

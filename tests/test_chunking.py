@@ -6,13 +6,14 @@ Token counts use the real bundled model's tokenizer (the session's model, loaded
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from index.records import Article, Chunk, Sentence
-from ingest.chunking import Chunker, split_sentences, unique_sentences
+from ingest.chunking import Chunker, _sentences_within, split_sentences, unique_sentences
 from ingest.sources.dispatch import read_file
 
 pytestmark = pytest.mark.integration  # the real bundled model (its tokenizer at least)
@@ -250,3 +251,61 @@ def test_empty_text_has_no_chunks_and_bad_overlap_is_refused(count):
     assert Chunker(count, 64, 8).chunk(article("  \n ", "en")) == []
     with pytest.raises(ValueError, match="overlap"):
         Chunker(count, 32, 32)
+
+
+# --- sentence assignment: by bisection, as the old scan of every sentence did it --------------
+
+
+def reference_sentences_within(text: str, sentences: list[Sentence], start: int, end: int) -> list[Sentence]:
+    """The former O(chunks × sentences) assignment, kept as the reference the fast one must match."""
+    return [
+        Sentence(max(s.start, start), min(s.end, end), text[max(s.start, start) : min(s.end, end)])
+        for s in sentences
+        if s.start < end and s.end > start
+    ]
+
+
+def generated_text(seed: int) -> str:
+    """Paragraphs of short and overlong sentences (English, danda Hindi), blank and heading lines."""
+    rng = random.Random(seed)
+    words = ["committee", "said", "talks", "would", "resume", "प्रशासन", "राहत", "शिविर", "Mr.", "U.S."]
+    lines = []
+    for _ in range(rng.randint(4, 10)):
+        sentences = []
+        for _ in range(rng.randint(1, 5)):
+            n = rng.choice([3, 8, 15, 90])  # 90 words: overlong for the small chunk sizes below
+            sentences.append(" ".join(rng.choice(words) for _ in range(n)) + rng.choice([".", "?", "।", ""]))
+        lines.append("  ".join(sentences) if rng.random() < 0.8 else "")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("size", "overlap"), [(64, 30), (32, 12), (220, 40)])
+def test_sentence_assignment_matches_the_reference_scan(count, seed, size, overlap):
+    text = generated_text(seed)
+    a = article(text, "hi" if seed % 2 else "en")
+    sentences = split_sentences(text, a.language)
+    chunks = Chunker(count, size, overlap).chunk(a)
+    assert chunks
+    if size < 220:
+        assert any(len(count(s.text)) > size for s in sentences)  # some sentence is cut
+        assert any(x.end > y.start for x, y in itertools.pairwise(chunks))  # chunks overlap
+    for c in chunks:
+        assert c.sentences == reference_sentences_within(text, sentences, c.start, c.end)
+
+
+def test_sentence_assignment_of_any_spans_matches_the_reference_scan():
+    text = generated_text(7)
+    sentences = split_sentences(text, "en")
+    within = _sentences_within(text, sentences)
+    rng = random.Random(7)
+    spans = [(0, len(text)), (0, 0), (len(text), len(text))]
+    spans += [tuple(sorted(rng.sample(range(len(text) + 1), 2))) for _ in range(300)]
+    for start, end in spans:
+        assert within(start, end) == reference_sentences_within(text, sentences, start, end)
+    # Sentences out of text order (never made by split_sentences): still the scan's answer.
+    shuffled = sentences[:]
+    rng.shuffle(shuffled)
+    within = _sentences_within(text, shuffled)
+    for start, end in spans:
+        assert within(start, end) == reference_sentences_within(text, shuffled, start, end)

@@ -688,3 +688,36 @@ def test_missing_and_unsupported_paths_are_reported(run, tmp_path, news):
     assert "no such file" in reasons["nope"]
     assert "not supported" in reasons["notes.pdf"]
     assert report.added == 2
+
+
+def test_an_article_over_the_limit_is_refused_and_the_rest_of_its_file_stored(
+    make_settings, tmp_path, monkeypatch
+):
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    long_text = B_TEXT * 3
+    records = [
+        {"id": "short", "title": "क्रिकेट", "text": C_TEXT},
+        {"id": "long", "title": "Budget approved", "text": long_text},
+    ]
+    (feed / "items.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8"
+    )
+    limit = len(C_TEXT)
+    assert len(long_text) > limit
+    monkeypatch.setenv("KHABAR_MAX_ARTICLE_CHARS", str(limit))
+    run = Runner(make_settings())
+    report = run(feed)
+    [problem] = report.problems
+    assert Path(problem.path).name == "items.jsonl" and problem.record == "long"
+    assert f"'long' is {len(long_text):,} characters" in problem.reason
+    assert f"limit of {limit:,} characters" in problem.reason
+    assert "max_article_chars" in problem.fix and "KHABAR_MAX_ARTICLE_CHARS" in problem.fix
+    assert [f.status for f in report.files] == ["partial"]
+    assert report.added == 1
+    assert {c["article_id"] for c in stored(run)} == {"short"}
+    # With the limit raised, the next run stores it: the file was not recorded as done.
+    run = Runner(make_settings(max_article_chars=len(long_text)))
+    report = run(feed)
+    assert report.ok and report.added == 1
+    assert {c["article_id"] for c in stored(run)} == {"short", "long"}
