@@ -93,6 +93,14 @@ class Worker:
         self.proc.wait(timeout=TIMEOUT_S)
 
 
+def _commit(code: Path) -> str:
+    """The checkout's commit (not its path, which only means something on this machine)."""
+    got = subprocess.run(
+        ["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return got.stdout.strip() or "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, required=True, help="The checkout before the change.")
@@ -123,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         for worker in workers.values():
             worker.close()
     result = {
-        "command": "python bench/code_latency.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python bench/code_latency.py --before CHECKOUT --before-data DIR --after . --after-data DIR",
         "questions": len(questions),
         "same_answer_text": same,
         "load_average_after": os.getloadavg(),
@@ -131,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     for name, values in times.items():
         result["checkouts"][name] = {
-            "code": str(workers[name].code),
+            "commit": _commit(workers[name].code),
             "index": workers[name].index,
             "p50_ms": round(statistics.median(values), 1),
             "p95_ms": round(percentile(values, 0.95), 1),
