@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         for worker in workers.values():
             worker.close()
     result = {
-        "command": "python bench/code_latency.py --before CHECKOUT --before-data DIR --after . --after-data DIR",
+        "command": "python bench/code_latency.py --before CHECKOUT --before-data DIR --after . "
+        "--after-data DIR",
         "questions": len(questions),
         "same_answer_text": same,
         "load_average_after": os.getloadavg(),
