@@ -35,9 +35,19 @@ class Article:
 
     @property
     def content_hash(self) -> str:
-        """Identity of the stored content: the same text under two names is stored once."""
-        key = f"{self.title}\n\n{self.text}".encode()
-        return hashlib.sha256(key).hexdigest()
+        """Identity of the stored content: the same text under two names is stored once.
+
+        Kept with the title and text it was computed from (outside the dataclass fields, so
+        equality and ``to_dict`` are unchanged): chunk and sentence ids are built from it per
+        chunk and per sentence, and hashing a long article for each of them was quadratic.
+        Comparing with the kept title and text is an identity check while they are unchanged.
+        """
+        source = (self.title, self.text)
+        kept = self.__dict__.get("_content_hash")
+        if kept is None or kept[0] != source:
+            digest = hashlib.sha256(f"{self.title}\n\n{self.text}".encode()).hexdigest()
+            kept = self.__dict__["_content_hash"] = (source, digest)
+        return kept[1]
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -80,12 +80,11 @@ class Chunker:
         starts = _place(text, pieces)
         if starts is None:  # pragma: no cover - the splitter only cuts, never edits
             raise ValueError(f"the chunks of article {article.id!r} could not be placed in its text")
-        prefix = article.content_hash[:16]  # a hash of the whole text: computed once, not per chunk
         inside = _sentences_within(text, sentences)
         chunks: list[Chunk] = []
         for i, (piece, start) in enumerate(zip(pieces, starts, strict=True)):
             end = start + len(piece)
-            chunks.append(Chunk(f"{prefix}:{i}", i, start, end, piece, inside(start, end)))
+            chunks.append(Chunk(f"{article.content_hash[:16]}:{i}", i, start, end, piece, inside(start, end)))
         return chunks
 
 

@@ -309,3 +309,16 @@ def test_sentence_assignment_of_any_spans_matches_the_reference_scan():
     within = _sentences_within(text, shuffled)
     for start, end in spans:
         assert within(start, end) == reference_sentences_within(text, shuffled, start, end)
+
+
+def test_an_articles_content_hash_is_kept_but_follows_its_text():
+    article = Article(id="a", title="T", text="one two three")
+    first = article.content_hash
+    assert article.content_hash == first
+    assert "_content_hash" not in article.to_dict() and article == Article(
+        id="a", title="T", text="one two three"
+    )
+    article.text = "one two four"
+    assert article.content_hash != first
+    article.title = "U"
+    assert article.content_hash == Article(id="b", title="U", text="one two four").content_hash
