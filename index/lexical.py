@@ -152,7 +152,7 @@ class LexicalIndex:
         """The counter every write bumps, from any process or handle: one row read, cheap enough
         to check before every search."""
         with self._lock:
-            return int(self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+            return _generation(self._conn)
 
     def touch(self) -> None:
         """Bump the generation without changing a row: says the index changed elsewhere (in Chroma)."""
@@ -288,7 +288,7 @@ class LexicalIndex:
                 self._conn.execute("COMMIT")
 
     def _ensure_built(self, conn: sqlite3.Connection) -> None:
-        generation = int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        generation = _generation(conn)
         if generation == self._built_generation:
             return
         chunk_ids: list[str] = []
@@ -332,6 +332,10 @@ class LexicalIndex:
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('analyzer', ?)", (fingerprint,)
                 )
+
+
+def _generation(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
 
 
 def to_passages(results: Sequence[LexicalResult]) -> list[Passage]:
