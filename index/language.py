@@ -9,12 +9,12 @@ from lingua import IsoCode639_1, IsoCode639_3, Language, LanguageDetector, Langu
 
 # Why a fixed set and not ``from_all_languages()``: every candidate language costs model loading
 # time and memory, and more Latin-script candidates mean more wrong guesses on short texts.
-# This set covers the Indian news we expect plus the big world languages. lingua 2.1 has no
-# model for Nepali, Kannada, Malayalam or Odia, so those cannot be detected (Nepali text comes
-# out as Hindi or Marathi); a record that states them keeps its stated code.
-# Models load lazily, per script, on first use: the build itself is instant, and the first
-# Latin-script text pays about 0.7 s on a 2-core machine (preloading all of these: 0.5-0.8 s).
-# High-accuracy mode is kept: after loading, a 5,000-character article takes about 2 ms.
+# The default set (the ``languages`` setting) covers the Indian news we expect plus the big world
+# languages. lingua 2.1 has no model for Nepali, Kannada, Malayalam or Odia, so those cannot be
+# detected (Nepali text comes out as Hindi or Marathi); a record that states them keeps its code.
+# Models load lazily, per script, on first use: the build itself is instant, the first
+# Latin-script text pays the loading (the service warms it up at start). High-accuracy mode is
+# kept: once loaded, detecting an article's language is cheap next to embedding it.
 DEFAULT_LANGUAGES = (
     "hi",
     "en",
