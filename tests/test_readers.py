@@ -656,3 +656,19 @@ def test_derive_title_skips_dateline():
 )
 def test_normalise_date(value, iso):
     assert normalise_date(value) == iso
+
+
+def test_malformed_doctype_feed_says_how_many_entries_were_recovered(tmp_path):
+    # The XML error is on line 1, before any entry: feedparser's lenient parse still recovers
+    # both entries, so the problem must not claim they came "before the error".
+    rss = (
+        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x "y"<rss version="2.0"><channel><title>T</title>'
+        "<item><title>One</title><guid>g1</guid><description>First story text here.</description></item>"
+        "<item><title>Two</title><guid>g2</guid><description>Second story text here.</description></item>"
+        "</channel></rss>"
+    )
+    result = read_file(write(tmp_path / "doctype.xml", rss))
+    assert [a.id for a in result.articles] == ["g1", "g2"]
+    [problem] = result.problems
+    assert "line 1" in problem.reason and "recovered 2 entries" in problem.reason
+    assert "before the error" not in problem.reason

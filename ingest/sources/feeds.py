@@ -28,7 +28,7 @@ def read_feed(source: Source, data: bytes) -> ReadResult:
     if not feed.entries:
         if broken is not None:
             raise source.error(
-                f"it is not a well-formed feed ({broken})",
+                f"it is not a well-formed feed ({_where(broken)})",
                 "check the XML (it may be cut short); Khabar reads RSS 2.0 and Atom feeds",
             )
         raise source.error(
@@ -56,15 +56,27 @@ def read_feed(source: Source, data: bytes) -> ReadResult:
     if broken is not None:
         if not result.articles:
             raise source.error(
-                f"it is not a well-formed feed ({broken})", "check the XML (it may be cut short)"
+                f"it is not a well-formed feed ({_where(broken)})", "check the XML (it may be cut short)"
             )
+        # feedparser falls back to a lenient parse after an XML error, so entries after the
+        # error may be there too (a broken DOCTYPE on line 1 still yields every entry): say how
+        # many were recovered, not that they came before the error.
+        count = len(result.articles)
         result.problems.append(
             source.error(
-                f"the feed is not well-formed XML ({broken}); the entries before the error were read",
-                "check the XML (it may be cut short)",
+                f"the feed is not well-formed XML ({_where(broken)}); a lenient parse recovered "
+                f"{count} {'entry' if count == 1 else 'entries'}, which were read",
+                "check the XML (it may be cut short) and that no entry is missing or truncated",
             )
         )
     return result
+
+
+def _where(error: BaseException) -> str:
+    # SAX errors know their line; their str() repeats it as "<unknown>:LINE:COL:".
+    if callable(getattr(error, "getLineNumber", None)) and callable(getattr(error, "getMessage", None)):
+        return f"line {error.getLineNumber()}: {error.getMessage()}"
+    return str(error)
 
 
 def _entry_article(source: Source, n: int, entry: Any, feed_title: str, feed_language: str) -> Article:
