@@ -53,6 +53,7 @@ class IngestReport:
     sentences: int = 0
     seconds: float = 0.0
     verified: VerifyReport | None = None  # with ``verify``: what the check found and did
+    cancelled: bool = False  # ``stop`` answered true: the files after ``files`` were not read
 
     @property
     def problems(self) -> list[ReadError]:
@@ -76,6 +77,7 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+StopCheck = Callable[[], bool]
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ class Ingestor:
         self.manifest = index.manifest
         self.embedder = embedder
         self.chunker = chunker
+        self._stop: StopCheck = _never
 
     def close(self) -> None:
         self.index.close()
@@ -128,6 +131,7 @@ class Ingestor:
         prune: bool = False,
         progress: ProgressCallback | None = None,
         verify: bool = False,
+        stop: StopCheck | None = None,
     ) -> IngestReport:
         """Ingest ``paths`` (files or folders), then with ``prune`` remove what is gone. With
         ``verify``, first check what is stored and mend it (:mod:`ingest.verify`): a damaged
@@ -136,6 +140,11 @@ class Ingestor:
         The whole run holds the index's write lock: a second writer (another ``khabar ingest``, a
         web upload, an eval build) waits for it, told why through ``progress`` (``waiting``) or
         the log, and gives up with :class:`index.lock.IndexBusy` after ``write_lock_timeout``.
+
+        ``stop`` (a web upload's cancel button) is asked before every article: once it answers
+        true the run ends with ``cancelled`` set. What was stored stays whole (articles are never
+        cut), the file being read is not marked done, so the next run reads it again, and
+        ``prune`` is skipped, since files that were not reached are not gone.
         """
         state = Progress(total_files=0)
 
@@ -147,8 +156,12 @@ class Ingestor:
             progress(state)
             state.waiting = ""
 
-        with self.index.writing(self.write_lock_timeout, wait):
-            return self._ingest(paths, prune, progress, state, verify)
+        self._stop = stop or _never
+        try:
+            with self.index.writing(self.write_lock_timeout, wait):
+                return self._ingest(paths, prune, progress, state, verify)
+        finally:
+            self._stop = _never
 
     def _ingest(
         self,
@@ -184,6 +197,9 @@ class Ingestor:
                     targets.append((f, root))
         state.total_files = len(targets)
         for path, root in targets:
+            if self._stop():
+                report.cancelled = True
+                break
             state.current = str(path)
             result = self._ingest_file(path, root, report)
             report.files.append(result)
@@ -192,7 +208,7 @@ class Ingestor:
             state.chunks += result.chunks
             if progress:
                 progress(state)
-        if prune:
+        if prune and not report.cancelled:
             self._prune(report)
         if report.verified:
             for finding in report.verified.findings:
@@ -225,6 +241,14 @@ class Ingestor:
         previous = self.manifest.names_for_path(key)
         accepted = 0
         for article in read.articles:
+            if self._stop():
+                # Cancelled inside the file: its other stored names are kept (not released as
+                # gone) and the file stays unrecorded, so the next run finishes it.
+                report.cancelled = True
+                result.status = "partial"
+                result.notes.append(f"cancelled after {accepted} of {len(read.articles)} articles")
+                self.manifest.forget_file(key)
+                return result
             if self.max_article_chars is not None and len(article.text) > self.max_article_chars:
                 # Refused like an unreadable record: what the file held under that name goes.
                 result.problems.append(self._too_long(key, article))
@@ -381,3 +405,7 @@ class Ingestor:
             self.manifest.drop_content(content.content_hash)
             note = f"{content.article_id}: removed what an interrupted run had written of it"
             report.files.append(FileResult(content.article_id, "removed", notes=[note]))
+
+
+def _never() -> bool:
+    return False

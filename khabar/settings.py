@@ -114,6 +114,15 @@ class IngestSettings(BaseSettings):
             "runaway log or dump among the articles must not take the machine down."
         ),
     )
+    max_upload_bytes: int = Field(
+        200_000_000,
+        ge=1,
+        description=(
+            "A web upload (all its files together) larger than this is refused before anything is "
+            "read: the upload tab is open to everyone the chat is, and one upload must not keep the "
+            "index busy for everyone else for an hour. Each file is also held to max_file_bytes."
+        ),
+    )
     max_article_chars: int = Field(
         2_000_000,
         ge=1,

@@ -346,3 +346,57 @@ def test_hostile_article_is_shown_as_text_and_runs_nothing(page: Page, tmp_path)
     assert page.locator('a[href^="javascript:"]').count() == 0
     page.wait_for_timeout(300)  # give an onerror handler the chance to misbehave
     assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_a_short_article_upload_breaks_no_ones_questions(page: Page, tmp_path):
+    """A 10-byte upload with nothing quotable is stored; the next question on its topic is still
+    answered, from the other articles (it used to fail for every user)."""
+    short = tmp_path / "tiny.txt"
+    short.write_text("India won.", encoding="utf-8")
+    upload(page, [short])
+    ask(page, "What did the US State Department warn?", turn=1)
+    expect(last_bot(page)).not_to_contain_text("went wrong")
+    expect(page.locator("#khabar-sources mark.khabar-hl").first).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def small_limits(tmp_path_factory, model_cache) -> Iterator[str]:
+    """A second app, on an empty collection, whose upload limits are a few bytes."""
+    from khabar.web.serve import launch
+
+    data = tmp_path_factory.mktemp("limits") / "data"
+    settings = Settings(data_dir=data, model_cache_dir=model_cache, max_upload_bytes=300, max_file_bytes=200)
+    port = free_port()
+    demo = launch(settings, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+        settings_mod.reset()
+
+
+def test_an_upload_over_the_limit_is_refused_with_the_limit(browser: Browser, small_limits, tmp_path):
+    session = open_session(browser, small_limits, viewport={"width": 1280, "height": 900})
+    page = session.page
+    files = []
+    for name in ("one.txt", "two.txt"):  # 180 bytes each: under the file limit, over the upload's
+        (path := tmp_path / name).write_text("A title\n" + "word " * 34 + "end.", encoding="utf-8")
+        files.append(path)
+    page.get_by_role("tab", name="Add articles").click()
+    expect(page.get_by_text("Up to 300 bytes an upload and 200 bytes a file.")).to_be_visible()
+    page.locator("#khabar-upload input[type=file]").set_input_files([str(f) for f in files])
+    for f in files:
+        expect(page.locator("#khabar-upload").get_by_role("cell", name=f.name, exact=True)).to_be_visible()
+    page.locator("#khabar-add").click()
+    status = page.locator("#khabar-add-status")
+    expect(status).to_contain_text("Not added", timeout=ANSWER_TIMEOUT)
+    expect(status).to_contain_text("over the limit of 300 bytes an upload")
+    expect(page.locator("#khabar-results")).to_be_hidden()
+
+    # One file over the file limit is refused by the upload route itself, before it is stored.
+    (big := tmp_path / "big.txt").write_text("A title\n" + "word " * 60 + "end.", encoding="utf-8")
+    page.locator("#khabar-upload input[type=file]").set_input_files([str(big)])
+    expect(page.get_by_text("200", exact=False).filter(has_text="exceed")).to_be_visible(
+        timeout=ANSWER_TIMEOUT
+    )
+    session.check_and_close()

@@ -721,3 +721,45 @@ def test_an_article_over_the_limit_is_refused_and_the_rest_of_its_file_stored(
     report = run(feed)
     assert report.ok and report.added == 1
     assert {c["article_id"] for c in stored(run)} == {"short", "long"}
+
+
+def test_a_cancelled_run_keeps_whole_articles_and_the_next_run_finishes(
+    make_settings, tmp_path, embedded, embed_model
+):
+    """``stop`` answers true once the first article is stored: nothing more is read, what was
+    stored is whole, prune removes nothing, and the next run stores the rest (the web upload's
+    cancel button)."""
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    records = [
+        {"id": "a", "title": "Monsoon", "text": A_TEXT},
+        {"id": "b", "title": "Budget", "text": B_TEXT},
+        {"id": "c", "title": "Cricket", "text": C_TEXT},
+    ]
+    (folder / "all.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), "utf-8")
+    (folder / "z.txt").write_text("Council passes budget\n" + B_TEXT + " Later text.", encoding="utf-8")
+    run = Runner(make_settings())
+    asked: list[int] = []
+
+    def stop_after_one() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # before the file, before article a, then stop before article b
+
+    ingestor = components.ingestor(run.settings)
+    try:
+        first = ingestor.ingest([folder], prune=True, stop=stop_after_one)
+    finally:
+        ingestor.close()
+    assert first.cancelled and first.added == 1
+    [result] = first.files  # z.txt was never reached
+    assert result.status == "partial" and result.notes == ["cancelled after 1 of 3 articles"]
+    assert {c["article_id"] for c in stored(run)} == {"a"}
+    a_chunks, a_sentences = expected_counts(
+        embed_model, run.settings, read_file(folder / "all.jsonl", folder).articles[:1]
+    )
+    assert {c["id"] for c in stored(run)} == a_chunks and len(stored(run, "sentence")) == a_sentences
+
+    second = run(folder, prune=True)
+    assert not second.cancelled and second.ok
+    assert second.added == 3 and second.unchanged == 1  # b, c and z.txt; a is already whole
+    assert {c["article_id"] for c in stored(run)} == {"a", "b", "c", "z.txt"}

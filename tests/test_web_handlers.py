@@ -68,13 +68,21 @@ class FakeIngest:
     def __init__(self):
         self.calls: list[list[Path]] = []
 
-    def __call__(self, paths, progress) -> IngestReport:
+    def __call__(self, paths, progress, stop) -> IngestReport:
+        """One article a file; stops like the Ingestor, asking ``stop`` before each one."""
         self.calls.append(list(paths))
+        self.before_each: list = getattr(self, "before_each", [])
+        report = IngestReport()
         for done, path in enumerate(paths, 1):
+            for hook in self.before_each:
+                hook(done)
+            if stop():
+                report.cancelled = True
+                break
+            report.files.append(FileResult(str(path), "ingested", articles=1, chunks=2))
+            report.added += 1
             progress(Progress(len(paths), done, done, 2 * done, str(path)))
-        return IngestReport(
-            files=[FileResult(str(p), "ingested", articles=1, chunks=2) for p in paths], added=len(paths)
-        )
+        return report
 
 
 @pytest.fixture
@@ -95,7 +103,15 @@ def ingest() -> FakeIngest:
 
 @pytest.fixture
 def handlers(tmp_path, service, ingest, facets) -> ChatHandlers:
-    backend = Backend(service, ingest, lambda: facets[-1], data_dir=tmp_path / "data", index_name="news")
+    backend = Backend(
+        service,
+        ingest,
+        lambda: facets[-1],
+        data_dir=tmp_path / "data",
+        index_name="news",
+        max_upload_bytes=1_000,
+        max_file_bytes=600,
+    )
     return ChatHandlers(backend)
 
 
@@ -258,7 +274,7 @@ def test_an_upload_while_another_ingest_holds_the_index_says_so(handlers, tmp_pa
     when that takes longer than the write-lock timeout, says what happened instead of failing."""
     lock = tmp_path / "data" / "indexes" / "news" / "write.lock"
 
-    def busy(paths, progress):
+    def busy(paths, progress, stop):
         progress(Progress(0, waiting="Waiting for another ingest of index 'news' to finish"))
         raise IndexBusy("news", lock, 0.5)
 
@@ -270,6 +286,52 @@ def test_an_upload_while_another_ingest_holds_the_index_says_so(handlers, tmp_pa
     assert seen[-1]["desc"] == "Waiting for another ingest of index 'news' to finish"
     assert "<h3>Not added</h3>" in status and str(lock) in status and "Let that process finish" in status
     assert rest == [gr.skip()] * 5
+
+
+def uploads(tmp_path: Path, *sizes: int) -> list[str]:
+    folder = tmp_path / "gradio-tmp"
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for i, size in enumerate(sizes):
+        path = folder / f"story{i}.txt"
+        path.write_text("Budget passed\n" + "x" * (size - 14), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_an_upload_over_the_total_limit_is_refused_with_the_limit_before_anything_is_read(
+    handlers, ingest, tmp_path
+):
+    status, *rest = handlers.add_articles(uploads(tmp_path, 500, 400, 300))  # 1,200 > 1,000 bytes
+    assert "<h3>Not added</h3>" in status
+    assert "1,200 bytes in 3 files" in status and "1,000 bytes an upload" in status
+    assert "KHABAR_MAX_UPLOAD_BYTES" in status and rest == [gr.skip()] * 5
+    assert ingest.calls == [] and not handlers.backend.uploads_dir.exists()
+
+
+def test_a_file_over_the_file_limit_is_refused_by_name(handlers, ingest, tmp_path):
+    status, *_ = handlers.add_articles(uploads(tmp_path, 100, 700))
+    assert "story1.txt is 700 bytes, over the limit of 600 bytes a file" in status
+    assert "KHABAR_MAX_FILE_BYTES" in status and ingest.calls == []
+
+
+def test_an_upload_within_the_limits_is_added(handlers, ingest, tmp_path):
+    status, *_ = handlers.add_articles(uploads(tmp_path, 500, 500))  # exactly the limit
+    assert "<h3>Added</h3>" in status and len(ingest.calls) == 1
+
+
+def test_cancel_stops_the_upload_and_says_what_was_added(handlers, ingest, tmp_path):
+    assert "Nothing is being added." in handlers.cancel_add()
+    said: list[str] = []
+    # The cancel button pressed while the second file is being read.
+    ingest.before_each = [lambda n: said.append(handlers.cancel_add()) if n == 2 else None]
+    status, table, *_ = handlers.add_articles(uploads(tmp_path, 100, 100, 100))
+    assert "Stopping after the article being stored" in said[0]
+    assert "<h3>Cancelled</h3>" in status and "1 added" in status and "not read" in status
+    assert [row[0] for row in table["value"]] == ["story0.txt"]
+    # The next upload is not cancelled by the earlier press.
+    status, *_ = handlers.add_articles(uploads(tmp_path, 100))
+    assert "<h3>Added</h3>" in status
 
 
 # --- wiring -----------------------------------------------------------------------------------

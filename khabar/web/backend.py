@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.pipeline import IngestReport, ProgressCallback
+from ingest.pipeline import IngestReport, ProgressCallback, StopCheck
 from khabar.settings import Settings
 from khabar.web.collection import Facets, read_facets
 from khabar.web.feedback import FEEDBACK_FILE
 
-# Ingest these (saved) files, reporting progress as it goes; what happened, per file.
-IngestFn = Callable[[Sequence[Path], ProgressCallback], IngestReport]
+# Ingest these (saved) files, reporting progress as it goes and stopping once asked to; what
+# happened, per file.
+IngestFn = Callable[[Sequence[Path], ProgressCallback, StopCheck], IngestReport]
 
 
 class Backend:
@@ -38,15 +39,24 @@ class Backend:
         *,
         data_dir: Path,
         index_name: str,
+        max_upload_bytes: int | None = None,
+        max_file_bytes: int | None = None,
     ):
         """``service`` answers (``ask`` or ``ask_stream``, see ``khabar.web.stream``); ``ingest``
-        adds files; ``read_facets`` reads the filter choices from the collection."""
+        adds files; ``read_facets`` reads the filter choices from the collection. An upload
+        over ``max_upload_bytes`` in all, or with a file over ``max_file_bytes``, is refused
+        (None: no limit)."""
         self.service = service
         self.ingest = ingest
         self._read_facets = read_facets
         self.data_dir = Path(data_dir)
         self.index_name = index_name
+        self.max_upload_bytes = max_upload_bytes
+        self.max_file_bytes = max_file_bytes
         self.ingest_lock = threading.Lock()
+        # Set by the cancel button, cleared when an upload starts; the ingestor asks it before
+        # every article.
+        self.cancel_upload = threading.Event()
         self.facets = read_facets()
 
     @classmethod
@@ -56,10 +66,10 @@ class Backend:
 
         service = components.service(settings)
 
-        def ingest(paths: Sequence[Path], progress: ProgressCallback) -> IngestReport:
+        def ingest(paths: Sequence[Path], progress: ProgressCallback, stop: StopCheck) -> IngestReport:
             ingestor = components.ingestor(settings)
             try:
-                return ingestor.ingest(paths, progress=progress)
+                return ingestor.ingest(paths, progress=progress, stop=stop)
             finally:
                 ingestor.close()
 
@@ -69,6 +79,8 @@ class Backend:
             lambda: read_facets(service.index),
             data_dir=settings.data_dir,
             index_name=service.index.name,
+            max_upload_bytes=settings.max_upload_bytes,
+            max_file_bytes=settings.max_file_bytes,
         )
 
     def refresh(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -54,6 +55,37 @@ def save_uploads(files: Iterable[str | Path], folder: Path) -> list[Path]:
     return saved
 
 
+def oversized_upload(files: Iterable[str | Path], max_total: int | None, max_file: int | None) -> str:
+    """Why an upload is refused for its size ("" when it is not): one file over ``max_file``
+    or all together over ``max_total`` bytes (None: no limit)."""
+    sizes = [(Path(f).name, os.path.getsize(f)) for f in files]
+    for name, size in sizes:
+        if max_file is not None and size > max_file:
+            return (
+                f"{name} is {_size(size)}, over the limit of {_size(max_file)} a file "
+                "(KHABAR_MAX_FILE_BYTES): split it, or ingest it with `khabar ingest` after "
+                "raising the limit. Nothing was added."
+            )
+    total = sum(size for _, size in sizes)
+    if max_total is not None and total > max_total:
+        return (
+            f"The upload is {_size(total)} in {len(sizes)} files, over the limit of "
+            f"{_size(max_total)} an upload (KHABAR_MAX_UPLOAD_BYTES): upload fewer files at a "
+            "time, or ingest the folder with `khabar ingest`. Nothing was added."
+        )
+    return ""
+
+
+def upload_limits(max_total: int | None, max_file: int | None) -> str:
+    """The limits as the upload tab states them (" Up to … an upload, … a file.")."""
+    parts = [f"{_size(n)} {what}" for n, what in ((max_total, "an upload"), (max_file, "a file")) if n]
+    return f" Up to {' and '.join(parts)}." if parts else ""
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"
+
+
 RESULT_HEADERS = ["file", "status", "articles", "chunks", "problem", "fix"]
 
 
@@ -82,4 +114,8 @@ def report_summary(report: IngestReport) -> str:
     )
     if report.problems:
         text += f" {len(report.problems)} problem(s): see the table."
+    if report.cancelled:
+        text = (
+            f"Cancelled. Until then: {text} Files not reached were not read; upload them again to add them."
+        )
     return text

@@ -26,7 +26,7 @@ from index.records import SearchFilters
 from index.text import is_blank
 from ingest.pipeline import Progress
 from khabar.web.backend import Backend
-from khabar.web.collection import Facets, report_rows, report_summary, save_uploads
+from khabar.web.collection import Facets, oversized_upload, report_rows, report_summary, save_uploads
 from khabar.web.feedback import append_feedback, feedback_record, vote_from_like
 from khabar.web.render import (
     answer_markdown,
@@ -185,7 +185,11 @@ class ChatHandlers:
                 gr.skip(),
                 gr.skip(),
             )
+        refused = oversized_upload(files, backend.max_upload_bytes, backend.max_file_bytes)
+        if refused:  # before anything is copied, read or queued behind the lock
+            return (message_html("Not added", refused), *[gr.skip()] * 5)
         with backend.ingest_lock:
+            backend.cancel_upload.clear()
             saved = save_uploads(files, backend.uploads_dir)
             progress((0, len(saved)), desc="Reading and embedding", unit="files")
 
@@ -198,14 +202,25 @@ class ChatHandlers:
                 )
 
             try:
-                report = backend.ingest(saved, on_progress)
+                report = backend.ingest(saved, on_progress, backend.cancel_upload.is_set)
             except IndexBusy as err:  # another process kept the index busy for too long
                 return (message_html("Not added", str(err)), *[gr.skip()] * 5)
             backend.refresh()
         rows = report_rows(report)
+        if report.cancelled:
+            title = "Cancelled"
+        else:
+            title = "Added" if report.ok else "Added, with problems"
         return (
-            message_html("Added" if report.ok else "Added, with problems", report_summary(report)),
+            message_html(title, report_summary(report)),
             gr.update(value=rows, visible=True),
             *filter_updates(backend.facets),
             header_html(backend.facets),
         )
+
+    def cancel_add(self) -> str:
+        """Ask the running upload to stop after the article it is storing (what was stored stays)."""
+        if not self.backend.ingest_lock.locked():
+            return message_html("Add articles", "Nothing is being added.")
+        self.backend.cancel_upload.set()
+        return message_html("Cancelling", "Stopping after the article being stored; what was added stays.")

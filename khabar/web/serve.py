@@ -65,6 +65,7 @@ def launch(
         show_error=True,
         ssr_mode=False,
         mcp_server=False,
+        max_file_size=settings.max_file_bytes,  # refused by Gradio's upload route, never stored
         theme=THEME,
         css=CSS,
         quiet=not block,

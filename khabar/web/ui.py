@@ -11,7 +11,7 @@ import gradio as gr
 
 from ingest.sources.discovery import SUPPORTED_SUFFIXES
 from khabar.web.backend import Backend
-from khabar.web.collection import RESULT_HEADERS
+from khabar.web.collection import RESULT_HEADERS, upload_limits
 from khabar.web.handlers import ChatHandlers
 from khabar.web.render import header_html, intro_html, language_label
 
@@ -123,7 +123,10 @@ def build(backend: Backend) -> gr.Blocks:
             with gr.Tab("Add articles", id="add"):
                 gr.Markdown(
                     "Upload news files; they are added to the collection the chat answers from. "
-                    "Khabar reads " + ", ".join(f"`{s}`" for s in sorted(SUPPORTED_SUFFIXES)) + "."
+                    "Khabar reads "
+                    + ", ".join(f"`{s}`" for s in sorted(SUPPORTED_SUFFIXES))
+                    + "."
+                    + upload_limits(backend.max_upload_bytes, backend.max_file_bytes)
                 )
                 uploads = gr.File(
                     file_count="multiple",
@@ -131,7 +134,9 @@ def build(backend: Backend) -> gr.Blocks:
                     label="Article files",
                     elem_id="khabar-upload",
                 )
-                add_btn = gr.Button("Add to collection", variant="primary", elem_id="khabar-add")
+                with gr.Row():
+                    add_btn = gr.Button("Add to collection", variant="primary", elem_id="khabar-add")
+                    cancel_btn = gr.Button("Cancel", variant="secondary", elem_id="khabar-cancel")
                 add_status = gr.HTML("", elem_id="khabar-add-status", js_on_load=None)
                 results = gr.Dataframe(
                     headers=RESULT_HEADERS,
@@ -162,5 +167,9 @@ def build(backend: Backend) -> gr.Blocks:
             [uploads],
             [add_status, results, lang_filter, source_filter, date_row, header],
             concurrency_limit=1,
+        )
+        # Its own queue slot, so it runs while the upload it cancels holds the only ingest slot.
+        cancel_btn.click(
+            handlers.cancel_add, None, [add_status], concurrency_limit=None, show_progress="hidden"
         )
     return demo
