@@ -22,6 +22,7 @@ from khabar.settings import Settings
 from rag.alignment import PassageTieBreak, SentenceTieBreak, WordAligner
 from rag.answer import ExtractiveAnswerer
 from rag.evidence import SentenceEvidence
+from rag.followup import FollowUpRule
 from rag.hybrid import FoldDuplicates, HybridRetriever, SpreadArticles
 from rag.query import QueryBuilder
 from rag.rerank import SentenceAwareReranker
@@ -166,7 +167,7 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
     )
     qa = QAService(
         index,
-        QueryBuilder(model, settings.languages),
+        QueryBuilder(model, settings.languages, FollowUpRule(settings.follow_up_max_terms)),
         HybridRetriever(
             index,
             mode=settings.retrieval_mode,

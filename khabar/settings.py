@@ -139,6 +139,15 @@ class RetrievalSettings(BaseSettings):
     model_config = _CONFIG
 
     top_k: int = Field(5, ge=1, description="Passages retrieved for a question.")
+    follow_up_max_terms: int = Field(
+        1,
+        ge=0,
+        description=(
+            "In a conversation, a question with at most this many content words of its own "
+            "('Why?', 'And when?') is searched together with the previous one, as is one that "
+            "refers back or opens with 'and'; any other question is searched as asked."
+        ),
+    )
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="Dense (Chroma), lexical (BM25) or both fused."
     )

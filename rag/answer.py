@@ -28,6 +28,9 @@ from rag.query import Query
 from rag.types import Answer, Citation, Evidence
 
 DECLINE_TEXT = "I could not find anything in the collection that answers this question."
+OVERRIDE_REASON = (
+    "the question asks to set aside the instructions or the articles; Khabar only answers from the articles"
+)
 
 
 def is_cross_lingual(question_language: str, passage_language: str) -> bool:
@@ -106,13 +109,15 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, evidence: list[Evidence], passages: list[Passage]) -> Answer:
         question, question_language = query.text, query.language
-        chosen = self.select(evidence, question_language)
+        chosen = [] if query.overrides else self.select(evidence, question_language)
         best = max((e.score for e in evidence), default=None)
         confidence = round(best, 4) if best is not None else None
         if not chosen:
             threshold = self.threshold(evidence, question_language)
             reason = (
-                "no passages matched the question and filters"
+                OVERRIDE_REASON
+                if query.overrides
+                else "no passages matched the question and filters"
                 if not passages
                 else f"best sentence's evidence score {best:.3f} is below the threshold {threshold:.3f}"
                 if best is not None

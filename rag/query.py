@@ -2,9 +2,10 @@
 
 Like llama-index's ``QueryBundle`` (text + embedding) with what Khabar's stages need besides: the
 detected language (cross-lingual questions get their own threshold and tie-break), the analysed
-terms (term overlap), the filters, and what retrieval searches for when the question is a
-follow-up (the previous question and this one together, so the topic carries over, while
-sentences are still scored against the follow-up alone).
+terms (term overlap), the filters, and what retrieval searches for when the question continues
+the conversation (:mod:`rag.followup`: the previous question and this one together, so the topic
+carries over, while sentences are still scored against the follow-up alone); a question that
+stands alone is searched as asked, so an unrelated one does not inherit the old topic.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from index.embedding import Embedder
 from index.language import detect_language
 from index.records import SearchFilters
 from index.text import is_blank
+from rag.followup import FollowUpRule
+from rag.guard import asks_to_override
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Query:
     vector: list[float]  # the question's embedding: evidence and tie-breaks score against it
     search_text: str  # what retrieval searches for (a follow-up: previous question + this one)
     search_vector: list[float]
+    follows_up: bool = False  # searched together with the previous question
+    overrides: bool = False  # tries to set aside instructions or the articles (:mod:`rag.guard`)
     terms: frozenset[str] = field(default_factory=frozenset)  # analysed terms of ``text``
     filters: SearchFilters | None = None
     embed_ms: float = 0.0
@@ -43,9 +48,10 @@ class EmptyQuestion(ValueError):
 class QueryBuilder:
     """Builds a :class:`Query` from what the user typed: one embedding per text, one detection."""
 
-    def __init__(self, embedder: Embedder, languages: Sequence[str]):
+    def __init__(self, embedder: Embedder, languages: Sequence[str], follow_up: FollowUpRule | None = None):
         self.embedder = embedder
         self.languages = tuple(languages)
+        self.follow_up = follow_up or FollowUpRule()
 
     def build(
         self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
@@ -56,7 +62,8 @@ class QueryBuilder:
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(text)
         search_text, search_vector = text, vector
-        if history:
+        follows_up = bool(history) and self.follow_up.continues(text)
+        if follows_up:
             search_text = f"{history[-1]} {text}"
             search_vector = self.embedder.embed_query(search_text)
         embed_ms = round((time.perf_counter() - t0) * 1000, 2)
@@ -66,6 +73,8 @@ class QueryBuilder:
             vector=vector,
             search_text=search_text,
             search_vector=search_vector,
+            follows_up=follows_up,
+            overrides=asks_to_override(text),
             terms=frozenset(analyze(text)),
             filters=filters,
             embed_ms=embed_ms,

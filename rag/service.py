@@ -97,8 +97,10 @@ class QAService:
     ) -> Iterator[str | Answer]:
         """Text deltas while the answerer writes, then the finished ``Answer`` (with timings).
 
-        A follow-up ("And what did Kim promise?") is retrieved together with the previous question,
-        so that the topic carries over; its sentences are still scored against the follow-up alone.
+        A follow-up that continues the conversation ("And what did he promise?") is retrieved
+        together with the previous question, so that the topic carries over; a question that stands
+        alone is searched as asked (:mod:`rag.followup`). Sentences are always scored against the
+        question as asked.
         """
         t0 = time.perf_counter()
         found = self.search(question, filters, history)
