@@ -167,8 +167,9 @@ class ScriptedPipeline:
     def build(self, articles: ArticleSet, progress: Any = None) -> BuildInfo:
         return BuildInfo("eval-000000000000", "built", 2.0, 10, 40, 5.0, 10, len(articles.articles))
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history=()) -> Answer:
         self.asked.append(question)
+        self.histories = [*getattr(self, "histories", []), list(history)]
         return self.script[question]
 
 
@@ -697,3 +698,82 @@ def test_top_sentence_is_the_first_quoted_sentence_even_with_initials():
     assert score_question(q, answer, "hi")["top_sentence_correct"] is True
     uncited = answered("q", [p], [], text="First one. Second one.")
     assert top_sentence(uncited) == "First one."
+
+
+def test_a_conversation_is_asked_turn_by_turn_with_its_history_and_scored_per_turn(tmp_path):
+    lines = [
+        {
+            "id": "c1",
+            "turns": [
+                {
+                    "question": "How long is the road?",
+                    "language": "en",
+                    "answers": ["10.58 kilometres"],
+                    "gold_ids": ["a1"],
+                },
+                {
+                    "question": "Who was player of the match?",
+                    "language": "en",
+                    "answers": ["Dhruv Jurel"],
+                    "gold_ids": ["a2"],
+                },
+                {
+                    "question": "What is a waffle?",
+                    "language": "en",
+                    "answers": [],
+                    "gold_ids": [],
+                    "answerable": False,
+                },
+            ],
+        },
+        {
+            "id": "q4",
+            "question": "कितनी किताबें हैं?",
+            "language": "hi",
+            "answers": ["दो लाख"],
+            "gold_ids": ["h2"],
+        },
+    ]
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    questions = load_questions(path)
+    assert [q.id for q in questions] == ["c1#1", "c1#2", "c1#3", "q4"]
+    assert [q.history for q in questions] == [
+        (),
+        ("How long is the road?",),
+        ("How long is the road?", "Who was player of the match?"),
+        (),
+    ]
+    assert [q.turn for q in questions] == [1, 2, 3, None]
+
+    pipeline = ScriptedPipeline("khabar", fix_q4(script_a()))
+    report = run_eval(
+        questions,
+        fake_articles(),
+        [pipeline],
+        name="conv",
+        top_k=10,
+        questions_file=SourceFile(str(path), "2" * 64, len(questions)),
+    )
+    assert pipeline.histories[1:] == [list(q.history) for q in questions]  # after the warm-up
+    result = report["pipelines"]["khabar"]
+    assert [(r.get("conversation"), r.get("turn")) for r in result["questions"]] == [
+        ("c1", 1),
+        ("c1", 2),
+        ("c1", 3),
+        (None, None),
+    ]
+    metrics = result["metrics"]
+    # Turn 1 right; turn 2 quotes the wrong sentence; turn 3 declined rightly.
+    assert metrics["by_turn"]["first"]["answer_accuracy"] == 1.0
+    assert metrics["by_turn"]["follow_up"]["answer_accuracy"] == 0.0
+    assert metrics["by_turn"]["follow_up"]["declined_unanswerable"] == 1.0
+    assert metrics["conversations"] == {"count": 1, "all_turns_right": 0.0}
+    assert "Conversations: first turns and follow-ups" in render_markdown(report)
+
+
+def test_a_conversation_line_with_a_bad_turn_names_the_turn(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"id": "c9", "turns": [{"question": "Why?", "language": "en"}]}), "utf-8")
+    with pytest.raises(EvalDataError, match="turn 1"):
+        load_questions(path)

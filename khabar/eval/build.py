@@ -9,7 +9,7 @@ runner all import them from one place and none of them has to import another.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -53,8 +53,9 @@ class Pipeline(Protocol):
         """Index exactly ``articles`` (reusing a complete earlier index when possible)."""
         ...
 
-    def ask(self, question: str) -> Answer:
-        """Answer one question; ``answer.passages`` must hold the retrieved passages in rank order."""
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer one question (``history``: the conversation's earlier questions, oldest first);
+        ``answer.passages`` must hold the retrieved passages in rank order."""
         ...
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,14 @@ class Question:
     choices: tuple[str, ...] = ()
     date: str = ""
     origin: str = ""  # "file:line", for messages
+    # A turn of a conversation: its id, and the questions of the turns before it, oldest first.
+    conversation: str = ""
+    history: tuple[str, ...] = ()
+
+    @property
+    def turn(self) -> int | None:
+        """1 for a conversation's first turn; None for a question on its own."""
+        return len(self.history) + 1 if self.conversation else None
 
 
 @dataclass(frozen=True)
@@ -161,8 +169,34 @@ def _parse_question(record: Any, origin: str, problems: list[str]) -> Question |
     )
 
 
+def _parse_conversation(record: dict[str, Any], origin: str, problems: list[str]) -> list[Question | None]:
+    """A conversation line, ``{"id", "turns": [question objects without ids]}``: one question per
+    turn, ``<id>#<n>``, asked with the earlier turns' questions as its history."""
+    conv_id, turns = record.get("id"), record.get("turns")
+    if not isinstance(conv_id, str) or not conv_id.strip():
+        problems.append(f'{origin}: a conversation needs a non-empty string "id"')
+        return []
+    if not isinstance(turns, list) or not turns:
+        problems.append(f'{origin}: "turns" must be a non-empty list of question objects')
+        return []
+    out: list[Question | None] = []
+    history: list[str] = []
+    for n, turn in enumerate(turns, 1):
+        if isinstance(turn, dict):
+            turn = {**turn, "id": f"{conv_id.strip()}#{n}"}
+        question = _parse_question(turn, f"{origin} turn {n}", problems)
+        if question is not None:
+            question = replace(question, conversation=conv_id.strip(), history=tuple(history))
+            history.append(question.question)
+        out.append(question)
+    return out
+
+
 def load_questions(path: Path) -> list[Question]:
-    """Every question of a JSONL file, in file order; raises :class:`EvalDataError` on any problem."""
+    """Every question of a JSONL file, in file order; raises :class:`EvalDataError` on any problem.
+
+    A line may also hold a conversation (``"turns"``): its turns become questions in order, each
+    asked with the questions of the turns before it as the chat's history."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8-sig").split("\n")
@@ -185,16 +219,21 @@ def load_questions(path: Path) -> list[Question]:
         except RecursionError:  # the parser recurses once per level: [[[[...]]]] thousands deep
             problems.append(f"{origin}: its JSON is nested too deeply to read")
             continue
-        question = _parse_question(record, origin, problems)
-        if question is None:
-            continue
-        if question.id in first_line:
-            problems.append(
-                f"{origin}: duplicate id {question.id!r} (first used on line {first_line[question.id]})"
-            )
-            continue
-        first_line[question.id] = n
-        questions.append(question)
+        parsed = (
+            _parse_conversation(record, origin, problems)
+            if isinstance(record, dict) and "turns" in record
+            else [_parse_question(record, origin, problems)]
+        )
+        for question in parsed:
+            if question is None:
+                continue
+            if question.id in first_line:
+                problems.append(
+                    f"{origin}: duplicate id {question.id!r} (first used on line {first_line[question.id]})"
+                )
+                continue
+            first_line[question.id] = n
+            questions.append(question)
     if problems:
         raise EvalDataError(f"Problems in the questions file {path}", problems)
     if not questions:

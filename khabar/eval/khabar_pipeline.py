@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,9 +132,9 @@ class KhabarPipeline:
             )
         return info
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         if self._service is None:
             if not self.index_name:
                 raise RuntimeError("build() the evaluation index before asking questions")
             self._service = components().service(self.settings, self.index_name)
-        return self._service.ask(question)
+        return self._service.ask(question, history=history)

@@ -196,6 +196,19 @@ def _sections(report: dict[str, Any]) -> list[tuple[str, str, Any]]:
         blocks.append(("plots", name, result))
         blocks.append(("h3", "By question language × gold-article language", None))
         blocks.append(("table", "", _metric_table(_pair_columns(metrics["by_language_pair"]), TABLE_METRICS)))
+        if "by_turn" in metrics:
+            conversations = metrics["conversations"]
+            blocks.append(("h3", "Conversations: first turns and follow-ups", None))
+            blocks.append(
+                (
+                    "p",
+                    f"{conversations['count']} conversations; every turn handled right in "
+                    f"{format_value('answer_accuracy', conversations['all_turns_right'])} of them. "
+                    "A follow-up is asked with the earlier turns' questions as the chat's history.",
+                    None,
+                )
+            )
+            blocks.append(("table", "", _metric_table(metrics["by_turn"], TABLE_METRICS)))
         table, n_wrong = _misses(result["questions"])
         shown = f" (first {MAX_LISTED}; all are in report.json)" if n_wrong > MAX_LISTED else ""
         blocks.append(("h3", f"Questions not handled right: {n_wrong}{shown}", None))

@@ -105,7 +105,7 @@ def run_pipeline(
     observer.asking_started(pipeline.name, len(questions))
     started = time.perf_counter()
     for n, question in enumerate(questions, 1):
-        answer = pipeline.ask(question.question)
+        answer = pipeline.ask(question.question, question.history)
         records.append(score_question(question, answer, articles.language_of(question.gold_ids)))
         observer.asked(pipeline.name, n, len(questions))
     seconds = time.perf_counter() - started

@@ -140,6 +140,7 @@ def score_question(question: Question, answer: Answer, article_language: str) ->
         "answers": list(question.answers),
         "gold_ids": list(question.gold_ids),
         "answerable": answerable,
+        **({"conversation": question.conversation, "turn": question.turn} if question.conversation else {}),
         "retrieved_ids": retrieved,
         "gold_rank": rank,  # passage position (README definition)
         "gold_article_rank": article_rank,  # among distinct articles
@@ -251,4 +252,22 @@ def breakdowns(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     pairs: dict[str, dict[str, Any]] = {}
     for (lang, article_lang), group in sorted(group_by(records, ("language", "article_language")).items()):
         pairs.setdefault(str(lang), {})[str(article_lang)] = summarise(group)
-    return {"by_language": by_language, "by_language_pair": pairs}
+    out: dict[str, Any] = {"by_language": by_language, "by_language_pair": pairs}
+    turns = [r for r in records if r.get("conversation")]
+    if turns:
+        # First turns against follow-ups, and whole conversations done right (every turn).
+        kinds = group_by(turns, ("turn",))
+        out["by_turn"] = {
+            "first": summarise(kinds.get((1,), [])),
+            "follow_up": summarise([r for (t,), group in kinds.items() if t != 1 for r in group]),
+        }
+        by_conversation = group_by(turns, ("conversation",))
+        out["conversations"] = {
+            "count": len(by_conversation),
+            "all_turns_right": round(
+                sum(all(r["correct"] for r in group) for group in by_conversation.values())
+                / len(by_conversation),
+                3,
+            ),
+        }
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from index.records import Passage
@@ -115,7 +116,9 @@ class StockPipeline:
             index_articles=len(articles.articles),
         )
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        # A plain VectorStoreIndex retriever has no conversation: every turn is asked alone
+        # (llama-index's chat engines condense follow-ups with an LLM, which the anchor has not).
         # Loaded here, like build()'s imports: the registry imports this module whenever the CLI
         # starts, and numpy with ingest.chunking (llama-index) would add seconds to every command.
         import numpy as np
