@@ -26,7 +26,10 @@ from rag.followup import FollowUpRule
 from rag.hybrid import FoldDuplicates, HybridRetriever, SpreadArticles
 from rag.query import QueryBuilder
 from rag.rerank import SentenceAwareReranker
+from rag.sentence_model import SHIPPED as SHIPPED_SENTENCE_MODEL
+from rag.sentence_model import LearnedSentenceOrder, SentenceFeatures, SentenceModel
 from rag.service import QAService
+from rag.stages import EvidenceStep
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +154,7 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
             settings.alignment_sentences_per_passage,
         ),
     ]
-    evidence_steps = [
+    evidence_steps: list[EvidenceStep] = [
         SentenceTieBreak(
             aligner,
             settings.alignment_weight,
@@ -159,6 +162,13 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
             settings.alignment_sentence_candidates,
         )
     ]
+    if settings.sentence_order == "learned":
+        model_file = settings.sentence_model_file or SHIPPED_SENTENCE_MODEL
+        evidence_steps.append(
+            LearnedSentenceOrder(
+                SentenceModel.load(model_file), SentenceFeatures(), settings.sentence_order_candidates
+            )
+        )
     answerer = ExtractiveAnswerer(
         settings.answer_sentences,
         settings.min_evidence_score,

@@ -221,6 +221,21 @@ class EvidenceSettings(BaseSettings):
             "'यहां क्लिक करें' sit near every question in embedding space."
         ),
     )
+    sentence_order: Literal["hand", "learned"] = Field(
+        "hand",
+        description=(
+            "Which sentence is quoted first: 'hand' keeps the evidence score and the alignment "
+            "tie-break; 'learned' reorders the first candidates by a logistic model over more "
+            "evidence (answer types, cross-script names, place in the article), fitted by "
+            "bench/fit_sentence_model.py. Declines read the evidence score either way."
+        ),
+    )
+    sentence_order_candidates: int = Field(
+        10, ge=2, description="How many of the best-scored sentences the learned order may reorder."
+    )
+    sentence_model_file: Path | None = Field(
+        None, description="Fitted weights for the learned order (empty: the file shipped with Khabar)."
+    )
     evidence_lexical_weight: float = Field(
         0.1, ge=0, description="Weight of question-term overlap (names, numbers) in a sentence's score."
     )
