@@ -27,7 +27,7 @@ import regex
 from indic_transliteration import sanscript
 
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
-from index.text import word_tokens
+from index.text import fold, word_tokens
 
 MIN_CONSONANTS = 3  # "Korea"/"कर", "Kim"/"कम": two consonants match far too much by chance
 MIN_LATIN_LETTERS = 3  # shorter Latin words are initials, units or stop words
@@ -124,13 +124,58 @@ def _plain_latin(token: str) -> str:
     return _strip_marks(token).casefold()
 
 
-# Punctuation ends a run of words that may form one name ("Kim, Jong" is two things).
-_RUN_BREAK = regex.compile(r"[^\p{L}\p{M}\p{N}\s\u200b-\u200d\u2060\ufeff]+")
+# One pass over a text: words as :func:`index.text.word_tokens` cuts them (letters, marks, digits),
+# and punctuation, which ends a run of words that may form one name ("Kim, Jong" is two things).
+_WORD_OR_BREAK = regex.compile(r"([\p{L}\p{M}\p{N}]+)|[^\p{L}\p{M}\p{N}\s]+")
+_INVISIBLE = regex.compile(r"[\u200b-\u200d\u2060\ufeff]")  # as index.text drops them
+
+# Keys of Latin words matched by spelling, apart from skeletons (which never hold "=").
+_SPELLED = "="
 
 
 def _runs(text: str) -> list[list[str]]:
-    """Folded word tokens of ``text``, grouped into runs that no punctuation interrupts."""
-    return [tokens for chunk in _RUN_BREAK.split(text) if (tokens := word_tokens(chunk))]
+    """Folded word tokens of ``text`` (as :func:`index.text.word_tokens` gives them), grouped
+    into runs that no punctuation interrupts."""
+    runs: list[list[str]] = [[]]
+    for word in _WORD_OR_BREAK.findall(_INVISIBLE.sub("", fold(text))):
+        if word:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
+
+
+@lru_cache(maxsize=262144)
+def _text_word(token: str) -> tuple[str, bool]:
+    """A folded word of a text as the bridge sees it: its key (the skeleton of a Devanagari word,
+    the marked plain spelling of a Latin one, "" otherwise) and whether it may start a name (not
+    a Hindi stop word, though one may continue a name: "किम जोंग उन")."""
+    if _is_devanagari(token):
+        return skeleton(token), token not in HINDI_STOPWORDS
+    if _is_latin(token):
+        return _SPELLED + _plain_latin(token), True
+    return "", False
+
+
+@lru_cache(maxsize=16384)
+def _text_words(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...]]:
+    """The words of ``text`` with their :func:`_text_word` keys and whether each may start a
+    name; punctuation is a word with no key, so runs of words never cross it. Cached, since the
+    candidate sentences of one question are largely those of the last ones."""
+    tokens: list[str] = []
+    keys: list[str] = []
+    starts: list[bool] = []
+    for run in _runs(text):
+        if tokens:
+            tokens.append("")
+            keys.append("")
+            starts.append(False)
+        for token in run:
+            key, may_start = _text_word(token)
+            tokens.append(token)
+            keys.append(key)
+            starts.append(may_start)
+    return tuple(tokens), tuple(keys), tuple(starts)
 
 
 class NameBridge:
@@ -138,8 +183,8 @@ class NameBridge:
 
     Built once per question (its Latin words, their skeletons, and those of runs of up to
     ``max_words`` adjacent words, for names such as "Kim Jong Un" whose single words are too
-    short to count), then :meth:`pairs` is called per candidate sentence; skeletons of the
-    sentence's words are cached across calls, since news repeats its vocabulary.
+    short to count), then :meth:`pairs` is called per candidate sentence; the words and keys of
+    sentences are cached across calls, since news repeats its vocabulary.
     """
 
     def __init__(
@@ -153,15 +198,17 @@ class NameBridge:
         )
         self.min_consonants = min_consonants
         self.max_words = max_words
-        # Skeleton -> question phrase, and plain spelling -> question word.
-        self.skeletons: dict[str, str] = {}
-        self.spellings: dict[str, str] = {}
+        # Key (skeleton, or marked plain spelling) -> question phrase.
+        self.keys: dict[str, str] = {}
+        # Proper prefixes of the skeletons: a run of text words is extended only while it can
+        # still become one, so most words cost one set lookup.
+        self.prefixes: set[str] = set()
         for run in runs:
             for start, token in enumerate(run):
                 if not self._content(token):
                     continue
                 if len(token) >= MIN_LATIN_LETTERS:
-                    self.spellings.setdefault(_plain_latin(token), token)
+                    self.keys.setdefault(_SPELLED + _plain_latin(token), token)
                 for end in range(start + 1, min(start + max_words, len(run)) + 1):
                     words = run[start:end]
                     if not all(self._content(w) for w in words):
@@ -173,50 +220,52 @@ class NameBridge:
                         break
                     key = "".join(parts)
                     if len(key) >= min_consonants:
-                        self.skeletons.setdefault(key, " ".join(words))
+                        self.keys.setdefault(key, " ".join(words))
+                        self.prefixes.update(key[:m] for m in range(1, len(key)))
 
     @staticmethod
     def _content(token: str) -> bool:
         return _is_latin(token) and token not in ENGLISH_STOPWORDS
 
     def __bool__(self) -> bool:
-        return bool(self.skeletons or self.spellings)
+        return bool(self.keys)
 
     def pairs(self, text: str) -> list[tuple[str, str]]:
         """(question phrase, text phrase) pairs, in the text's order and each once: Devanagari
         words or runs of ``text`` with a question phrase's skeleton, and Latin words of ``text``
         spelled as a question word (Hindi news often adds the English name in parentheses).
-        The caller tells the two kinds apart by the script of the text phrase."""
-        if not self:
+        The caller tells the two kinds apart by the script of the text phrase.
+
+        Where matches overlap, the longest from the leftmost start wins: "किम जोंग उन" once,
+        rather than also "किम जोंग" and "जोंग".
+        """
+        if not self.keys:
             return []
+        tokens, keys, starts = _text_words(text)
+        query_keys, prefixes = self.keys, self.prefixes
+        if query_keys.keys().isdisjoint(keys) and prefixes.isdisjoint(keys):
+            return []  # most sentences: one pass in C
         found: list[tuple[str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        skeletons, spellings, min_consonants = self.skeletons, self.spellings, self.min_consonants
-        for run in _runs(text):
-            keys = [skeleton(t) if _is_devanagari(t) else None for t in run]
-            start = 0
-            while start < len(run):
-                token, match = run[start], None
-                if keys[start] is None:
-                    if _is_latin(token) and (query := spellings.get(_plain_latin(token))) is not None:
-                        match = (query, token)
-                    start += 1
-                else:
-                    # The longest run of Devanagari words from here with a question skeleton:
-                    # "किम जोंग उन" once, rather than also "किम जोंग" and "जोंग".
-                    key, end = "", start
-                    for stop in range(start, min(start + self.max_words, len(run))):
-                        if not keys[stop]:
-                            break  # a word without consonants ("आए") joins no name
-                        key += keys[stop]
-                        if stop == start and token in HINDI_STOPWORDS:
-                            continue
-                        if len(key) >= min_consonants and (query := skeletons.get(key)) is not None:
-                            match, end = (query, " ".join(run[start : stop + 1])), stop
-                    start = end + 1
-                if match is not None and match not in seen:
-                    seen.add(match)
-                    found.append(match)
+        covered = 0
+        for start, key in enumerate(keys):
+            if start < covered or not key:
+                continue
+            match, end = (key if starts[start] and key in query_keys else None), start + 1
+            # Only skeletons are prefixes, so Latin words and punctuation never start or join a run.
+            stop = start + 1
+            while key in prefixes and stop < len(keys) and stop - start < self.max_words:
+                part = keys[stop]
+                if not part or part[0] == _SPELLED:
+                    break  # a word without consonants ("आए"), punctuation, a Latin word
+                key += part
+                stop += 1
+                if key in query_keys:
+                    match, end = key, stop
+            if match is not None:
+                pair = (query_keys[match], " ".join(tokens[start:end]))
+                if pair not in found:
+                    found.append(pair)
+                covered = end
         return found
 
 
