@@ -245,6 +245,10 @@ def print_answer(answer) -> None:
         for x in cites:
             body.stylize("bold black on yellow", *x.highlight)
         console.print(Panel(body, border_style="dim"))
+        for x in cites:
+            if x.matches:
+                shared = " · ".join(f"{asked} ↔ {written}" for asked, written in x.matches)
+                console.print(Text(f"  [{x.marker}] matches the question: {shared}", style="dim"))
 
 
 # --- chat ---------------------------------------------------------------------------------

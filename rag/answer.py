@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from index.records import Passage
+from rag.explain import shared_terms
 from rag.query import Query
 from rag.types import Answer, Citation, Evidence
 
@@ -38,8 +39,11 @@ def is_cross_lingual(question_language: str, passage_language: str) -> bool:
     return bool(question_language and passage_language and question_language != passage_language)
 
 
-def make_citation(marker: int, ev: Evidence) -> Citation:
+def make_citation(marker: int, ev: Evidence, question: Query | None = None) -> Citation:
+    """The citation of a quoted sentence; with ``question``, a sentence quoted across languages
+    also carries what it shares with the question (:func:`rag.explain.shared_terms`)."""
     p = ev.passage
+    cross = question is not None and is_cross_lingual(question.language, p.language)
     return Citation(
         marker=marker,
         article_id=p.article_id,
@@ -57,6 +61,7 @@ def make_citation(marker: int, ev: Evidence) -> Citation:
         passage_end=p.end,
         highlight=(ev.start - p.start, ev.end - p.start),
         score=round(ev.score, 4),
+        matches=shared_terms(question.text, ev.text) if question is not None and cross else [],
     )
 
 
@@ -132,7 +137,7 @@ class ExtractiveAnswerer:
                 passages=passages,
                 confidence=confidence,
             )
-        citations = [make_citation(i, ev) for i, ev in enumerate(chosen, start=1)]
+        citations = [make_citation(i, ev, query) for i, ev in enumerate(chosen, start=1)]
         text = " ".join(f"{c.sentence} [{c.marker}]" for c in citations)
         return Answer(question, text, citations, declined=False, passages=passages, confidence=confidence)
 

@@ -17,6 +17,8 @@ import re
 from enum import StrEnum
 from functools import lru_cache
 
+from index.bridge import numbers
+
 
 class AnswerType(StrEnum):
     NUMBER = "number"
@@ -50,14 +52,6 @@ _QUESTION_CUES: list[tuple[AnswerType, str]] = [
 ]
 _CUES = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _QUESTION_CUES]
 
-_DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NUMBER_WORDS = re.compile(
-    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|billion|dozen)\b|"
-    r"(?<!\w)(दो|तीन|चार|पांच|पाँच|छह|सात|आठ|नौ|दस|बीस|तीस|चालीस|पचास|सौ|हज़ार|हजार|लाख|करोड़|करोड|दर्जन)(?!\w)",
-    re.IGNORECASE,
-)
 _DATE_WORDS = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|century|decade)\b|"
@@ -65,7 +59,6 @@ _DATE_WORDS = re.compile(
     r"दिसंबर|दिसम्बर|सोमवार|मंगलवार|बुधवार|गुरुवार|शुक्रवार|शनिवार|रविवार|सदी|शताब्दी|दशक)(?!\w)",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
 
 
 def expected_type(question: str) -> AnswerType:
@@ -77,21 +70,13 @@ def expected_type(question: str) -> AnswerType:
 
 
 @lru_cache(maxsize=65536)
-def numbers(text: str) -> frozenset[str]:
-    """The numbers written in digits (any script), separators dropped: "1,000" and "१०००" agree."""
-    digits = text.translate(_DEVANAGARI_DIGITS)
-    return frozenset(m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(digits))
-
-
-@lru_cache(maxsize=65536)
 def _typed_items(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(numbers, dates) of a text: digits and number words; years, months, weekdays, centuries."""
-    nums = set(numbers(text)) | {m.group().casefold() for m in _NUMBER_WORDS.finditer(text)}
-    digits = text.translate(_DEVANAGARI_DIGITS)
-    dates = {m.group() for m in _YEAR.finditer(digits)} | {
-        m.group().casefold() for m in _DATE_WORDS.finditer(text)
-    }
-    return frozenset(nums), frozenset(dates)
+    """(numbers, dates) of a text: numbers in any script or in words (:func:`index.bridge.numbers`);
+    years among them, months, weekdays, centuries."""
+    nums = frozenset(numbers(text))
+    years = {n for n in nums if n.isdigit() and 1000 <= int(n) <= 2099}
+    dates = years | {m.group().casefold() for m in _DATE_WORDS.finditer(text)}
+    return nums, frozenset(dates)
 
 
 def supports(kind: AnswerType, sentence: str, question: str) -> bool:

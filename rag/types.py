@@ -38,6 +38,9 @@ class Citation:
     passage_end: int
     highlight: tuple[int, int]  # the sentence's span inside ``passage``
     score: float
+    # Quoted across languages: names and numbers it shares with the question, in both scripts
+    # (as asked, as written), so a reader who cannot read the sentence sees what matched.
+    matches: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -56,4 +59,5 @@ class Answer:
         data = asdict(self)
         for c in data["citations"]:
             c["highlight"] = list(c["highlight"])
+            c["matches"] = [list(pair) for pair in c["matches"]]
         return data

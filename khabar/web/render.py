@@ -204,6 +204,7 @@ def _card(
     body: str,
     language: str,
     card_id: str,
+    footer: str = "",
 ) -> str:
     label = " ".join(f"[{n}]" for n in markers)
     head = f'<span class="khabar-markers">{esc(label)}</span> ' if markers else ""
@@ -212,6 +213,7 @@ def _card(
         f'<h4 class="khabar-title">{head}<span class="khabar-title-text">{esc(title)}</span></h4>'
         f'<div class="khabar-meta">{meta}</div>'
         f'<p class="khabar-passage"{lang_attr(language)}>{body}</p>'
+        f"{footer}"
         "</article>"
     )
 
@@ -237,9 +239,25 @@ def citations_html(citations: Sequence[Citation], id_prefix: str) -> str:
                 body=passage_html(first.passage, marks, id_prefix),
                 language=first.language,
                 card_id=f"{id_prefix}-card-{i + 1}",
+                footer=matches_html(group),
             )
         )
     return "".join(cards)
+
+
+def matches_html(citations: Sequence[Citation]) -> str:
+    """Under a passage quoted across languages: the names and numbers each cited sentence shares
+    with the question, in both scripts (each side in its own language, for the reader's fonts)."""
+    lines = []
+    for c in citations:
+        if not c.matches:
+            continue
+        pairs = " · ".join(
+            f"<span>{esc(asked)}</span> ↔ <span{lang_attr(c.language)}>{esc(written)}</span>"
+            for asked, written in c.matches
+        )
+        lines.append(f'<p class="khabar-matches">[{c.marker}] matches the question: {pairs}</p>')
+    return "".join(lines)
 
 
 def passages_html(passages: Sequence[Passage], id_prefix: str, limit: int = 5) -> str:

@@ -39,6 +39,7 @@ CSS = """
   padding: .6rem .75rem; margin-bottom: .6rem; background: var(--background-fill-secondary); }
 .khabar-title { margin: 0 0 .25rem; font-size: 1rem; overflow-wrap: anywhere; }
 .khabar-markers { color: var(--color-accent); font-weight: 700; }
+.khabar-matches { font-size: .85rem; color: var(--body-text-color-subdued); margin: .3rem 0 0; }
 .khabar-meta { font-size: .85rem; color: var(--body-text-color-subdued); margin-bottom: .4rem;
   overflow-wrap: anywhere; }
 .khabar-passage { margin: 0; line-height: 1.7; white-space: pre-wrap; overflow-wrap: anywhere; }

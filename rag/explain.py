@@ -1,0 +1,39 @@
+"""What a quoted sentence shares with the question across scripts, shown under the quote.
+
+A reader who asks in English and gets a Hindi sentence cannot check it by reading; the names and
+numbers it shares with the question, in both scripts ("Kim Jong Un ↔ किम जोंग उन", "100 ↔ १००"),
+show what matched. Found with the same bridge the sentence scorer uses (:mod:`index.bridge`).
+"""
+
+from __future__ import annotations
+
+from index.bridge import NameBridge, numbers
+from index.text import word_tokens
+
+
+def shared_terms(question: str, sentence: str) -> list[tuple[str, str]]:
+    """(as in the question, as in the sentence) pairs: names matched across scripts, then numbers
+    written differently (digits of another script, words); spellings that are already the same
+    in both are left out (the reader sees those)."""
+    found: list[tuple[str, str]] = []
+    for asked, written in NameBridge(question).pairs(sentence):
+        if not written.isascii():
+            found.append((_surface(question, asked), written))
+    asked_numbers = {n: w.strip(".,;:!?\"'()") for w in question.split() for n in numbers(w)}
+    for word in sentence.split():
+        for n in numbers(word):
+            if n in asked_numbers and (pair := (asked_numbers[n], word.strip(".,;:!?।\"'()"))) not in found:
+                if pair[0] != pair[1]:
+                    found.append(pair)
+    return found
+
+
+def _surface(question: str, folded: str) -> str:
+    """The question's own spelling of a folded phrase ("kim jong un" -> "Kim Jong Un")."""
+    words = question.split()
+    target = folded.split()
+    for i in range(len(words) - len(target) + 1):
+        window = words[i : i + len(target)]
+        if [t for w in window for t in word_tokens(w)] == target:
+            return " ".join(w.strip(".,;:!?\"'()") for w in window)
+    return folded

@@ -1,0 +1,42 @@
+"""What a quote shares with the question across scripts: found, attached to cross-lingual
+citations only, and shown in the JSON and the chat."""
+
+from __future__ import annotations
+
+from khabar.web.render import citations_html
+from rag.answer import ExtractiveAnswerer
+from rag.explain import shared_terms
+from rag.types import Evidence
+from tests.factories import make_passage, make_query
+
+SENTENCE = "इस दौरान किम जोंग उन ने पुतिन से अगले १०० वर्षों के संबंधों की बात कही."
+
+
+def test_names_and_numbers_are_paired_as_asked_and_as_written():
+    pairs = shared_terms("What did Kim Jong Un tell Putin about the next 100 years?", SENTENCE)
+    assert pairs == [("Kim Jong Un", "किम जोंग उन"), ("Putin", "पुतिन"), ("100", "१००")]
+
+
+def test_what_is_spelled_alike_or_unrelated_is_not_listed():
+    assert shared_terms("What about the 100 years?", "The plan covers 100 years.") == []
+    assert shared_terms("Who is the president of France?", SENTENCE) == []
+
+
+def answer(question_language: str, passage_language: str):
+    passage = make_passage("kim", SENTENCE, 1, language=passage_language)
+    evidence = [Evidence(SENTENCE, 0, len(SENTENCE), 0.9, 0.9, passage)]
+    query = make_query("What did Kim Jong Un tell Putin?", language=question_language)
+    return ExtractiveAnswerer(1, 0.5, 0.0).answer(query, evidence, [passage])
+
+
+def test_only_a_quote_across_languages_carries_its_matches():
+    across = answer("en", "hi")
+    assert across.citations[0].matches == [("Kim Jong Un", "किम जोंग उन"), ("Putin", "पुतिन")]
+    assert across.to_dict()["citations"][0]["matches"] == [["Kim Jong Un", "किम जोंग उन"], ["Putin", "पुतिन"]]
+    assert answer("hi", "hi").citations[0].matches == []
+
+
+def test_the_chat_shows_the_matches_under_the_passage_with_each_side_in_its_language():
+    html = citations_html(answer("en", "hi").citations, "t1")
+    assert 'class="khabar-matches"' in html and "[1] matches the question:" in html
+    assert '<span>Kim Jong Un</span> ↔ <span lang="hi">किम जोंग उन</span>' in html
