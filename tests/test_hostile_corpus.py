@@ -45,6 +45,10 @@ SOLAR_TEXT = (
     "A new solar plant opened near Jodhpur on Thursday. It will supply power to two hundred "
     "thousand homes in western Rajasthan."
 )
+METRO_TEXT = (
+    "The Pune metro opened its third line on Sunday. Forty thousand riders used it on the first "
+    "day, officials said."
+)
 HI_RAIL_TEXT = "रेल मंत्रालय ने पटना और रांची के बीच नई वंदे भारत ट्रेन चलाने की घोषणा की। यह ट्रेन सप्ताह में छह दिन चलेगी।"
 # Prose with characters an HTML page would treat as markup, and a payload that is no tag: all of
 # it is article text, stored as written (what *is* a tag is removed by the clean-up, as documented
@@ -100,13 +104,20 @@ def build_corpus(tmp_path: Path) -> Corpus:
         path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         return path
 
-    # --- good articles, English and Hindi, in every format --------------------------------------
+    # --- good articles, English and Hindi, for every reader --------------------------------------
     put("flood-en.txt", "Assam floods\n" + EN_TEXT)
     good.append(Good("flood-en.txt", {"flood-en.txt": EN_TEXT}))
     put("cricket-hi.md", f"---\ntitle: क्रिकेट टीम जीती\nlanguage: hi\n---\n{HI_TEXT}\n")
     good.append(Good("cricket-hi.md", {"cricket-hi.md": HI_TEXT}))
     put("rail-hi-utf16.txt", ("वंदे भारत ट्रेन\n" + HI_RAIL_TEXT).encode("utf-16"))  # UTF-16 with BOM
     good.append(Good("rail-hi-utf16.txt", {"rail-hi-utf16.txt": HI_RAIL_TEXT}))
+    put(
+        "metro.html",
+        "<html><head><title>Metro line opens</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>Metro line opens</h1><p>{METRO_TEXT}</p></article>"
+        "<footer>All rights reserved</footer></body></html>",
+    )
+    good.append(Good("metro.html", {"metro.html": METRO_TEXT}))
     put("xss.json", record(id="xss", title=XSS_TITLE, text=XSS_TEXT))
     good.append(Good("xss.json", {"xss": XSS_TEXT}))
     # A headline of 2 kB, and a record with nothing quotable, in JSON Lines.
@@ -287,6 +298,7 @@ def test_a_hostile_folder_costs_only_its_bad_files(tmp_path, model_cache, embed_
     assert f"{len(stored)} added" in done.stdout
     for aid, text in wanted.items():
         assert text in stored[aid]["text"], (aid, stored[aid]["text"][:200])
+    assert stored["metro.html"]["text"] == METRO_TEXT  # the page's menu and footer left out
     assert stored["xss"]["title"] == XSS_TITLE and stored["xss"]["text"] == XSS_TEXT
     assert stored["long-title"]["title"] == LONG_TITLE.strip()
     # Nothing from outside the folder, nor from the files passed over, anywhere in the store.
