@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -146,13 +147,22 @@ def print_ingest_report(report) -> None:
     console.print(summary)
     for f in report.files:
         for note in f.notes:
-            console.print(f"  [dim]{note}[/dim]")
+            console.print(f"  [dim]{shown(note)}[/dim]")
     problems = report.problems
     if problems:
         err_console.print(f"[yellow]{len(problems)} problem(s); everything else was ingested:[/yellow]")
         for p in problems:
             where = f"{p.path} ({p.record})" if p.record else p.path
-            err_console.print(f"  [red]skipped[/red] {where}: {p.reason}. [dim]Fix: {p.fix}[/dim]")
+            err_console.print(
+                f"  [red]skipped[/red] {shown(where)}: {shown(p.reason)}. [dim]Fix: {shown(p.fix)}[/dim]"
+            )
+
+
+def shown(text: str) -> str:
+    """The user's text (file names, record ids) for a report line: as written, never read as
+    markup ("[/red]" in a file name would end the report with a MarkupError), and control
+    characters escaped, so a newline or an escape sequence in a name cannot split or colour it."""
+    return escape("".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text))
 
 
 def print_verify_report(verified) -> None:

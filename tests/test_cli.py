@@ -288,3 +288,31 @@ def test_serve_refuses_a_bad_gradio_port_before_loading_anything(cli, launched, 
     result = cli("serve")
     assert result.exit_code == 2 and "GRADIO_SERVER_PORT" in result.stderr
     assert launched == []
+
+
+def test_problem_lines_show_file_names_as_written_one_line_each(monkeypatch, capsys):
+    """File names and record ids are the user's text, not markup: "[/red]" in a name used to end
+    the report with a MarkupError (the other problems unprinted), "[bold]" vanished from the line
+    meant to name the file, and a newline or escape sequence in a name split or coloured it."""
+    from ingest.errors import ReadError
+    from ingest.pipeline import FileResult, IngestReport
+    from khabar import cli as cli_mod
+
+    monkeypatch.setenv("COLUMNS", "500")
+    names = ["/news/[/red]bad.json", "/news/[bold]b.json", "/news/a\nb.json", "/news/\x1b[31mred.txt"]
+    report = IngestReport(
+        files=[
+            FileResult(name, "skipped", problems=[ReadError(name, "it is [broken]", "fix [it]")])
+            for name in names
+        ]
+        + [FileResult("/news/r.json", "partial", notes=["[/dim]x: same text as [y]; stored once"])]
+    )
+    cli_mod.print_ingest_report(report)
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if "skipped" in line]
+    assert len(lines) == len(names)
+    assert lines[0] == "  skipped /news/[/red]bad.json: it is [broken]. Fix: fix [it]"
+    assert lines[1].startswith("  skipped /news/[bold]b.json: ")
+    assert lines[2].startswith("  skipped /news/a\\nb.json: ")
+    assert lines[3].startswith("  skipped /news/\\x1b[31mred.txt: ") and "\x1b" not in err
+    assert "[/dim]x: same text as [y]; stored once" in out
