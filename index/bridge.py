@@ -27,7 +27,7 @@ import regex
 from indic_transliteration import sanscript
 
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
-from index.text import fold, word_tokens
+from index.text import fold
 
 MIN_CONSONANTS = 3  # "Korea"/"कर", "Kim"/"कम": two consonants match far too much by chance
 MIN_LATIN_LETTERS = 3  # shorter Latin words are initials, units or stop words
@@ -133,11 +133,12 @@ _INVISIBLE = regex.compile(r"[\u200b-\u200d\u2060\ufeff]")  # as index.text drop
 _SPELLED = "="
 
 
-def _runs(text: str) -> list[list[str]]:
-    """Folded word tokens of ``text`` (as :func:`index.text.word_tokens` gives them), grouped
-    into runs that no punctuation interrupts."""
+def _runs(text: str, fold_case: bool = True) -> list[list[str]]:
+    """Word tokens of ``text`` (as :func:`index.text.word_tokens` gives them, but with their case
+    when ``fold_case`` is false), grouped into runs that no punctuation interrupts."""
+    text = fold(text) if fold_case else unicodedata.normalize("NFC", text)
     runs: list[list[str]] = [[]]
-    for word in _WORD_OR_BREAK.findall(_INVISIBLE.sub("", fold(text))):
+    for word in _WORD_OR_BREAK.findall(_INVISIBLE.sub("", text)):
         if word:
             runs[-1].append(word)
         elif runs[-1]:
@@ -191,19 +192,31 @@ class NameBridge:
         self,
         question: str | Iterable[str],
         min_consonants: int = MIN_CONSONANTS,
+        common_min_consonants: int | None = None,
         max_words: int = MAX_NAME_WORDS,
     ) -> None:
-        runs = (
-            _runs(question) if isinstance(question, str) else [[t for w in question for t in word_tokens(w)]]
-        )
+        """``question``: its text, or its words in order with their case. A phrase counts as a
+        name when all its words are capitalised: its skeleton needs ``min_consonants``. Other
+        content words collide with common Hindi words at that length ("party" and प्रति,
+        "mark" and अमेरिका), so they need ``common_min_consonants`` (by default one more)."""
+        if isinstance(question, str):
+            runs = _runs(question, fold_case=False)
+        else:
+            runs = [[t for w in question for t in _runs(w, fold_case=False) for t in t]]
         self.min_consonants = min_consonants
+        self.common_min_consonants = (
+            min_consonants + 1 if common_min_consonants is None else common_min_consonants
+        )
         self.max_words = max_words
-        # Key (skeleton, or marked plain spelling) -> question phrase.
+        # Key (skeleton, or marked plain spelling) -> question phrase, and its number of words.
         self.keys: dict[str, str] = {}
+        self.lengths: dict[str, int] = {}
         # Proper prefixes of the skeletons: a run of text words is extended only while it can
         # still become one, so most words cost one set lookup.
         self.prefixes: set[str] = set()
         for run in runs:
+            names = [t[:1].isupper() for t in run]
+            run = [fold(t) for t in run]
             for start, token in enumerate(run):
                 if not self._content(token):
                     continue
@@ -219,8 +232,10 @@ class NameBridge:
                     if not all(parts):
                         break
                     key = "".join(parts)
-                    if len(key) >= min_consonants:
-                        self.keys.setdefault(key, " ".join(words))
+                    least = self.min_consonants if all(names[start:end]) else self.common_min_consonants
+                    if len(key) >= least and key not in self.keys:
+                        self.keys[key] = " ".join(words)
+                        self.lengths[key] = end - start
                         self.prefixes.update(key[:m] for m in range(1, len(key)))
 
     @staticmethod
@@ -252,14 +267,17 @@ class NameBridge:
                 continue
             match, end = (key if starts[start] and key in query_keys else None), start + 1
             # Only skeletons are prefixes, so Latin words and punctuation never start or join a run.
-            stop = start + 1
+            stop, plain = start + 1, starts[start]
             while key in prefixes and stop < len(keys) and stop - start < self.max_words:
                 part = keys[stop]
                 if not part or part[0] == _SPELLED:
                     break  # a word without consonants ("आए"), punctuation, a Latin word
                 key += part
+                plain = plain and starts[stop]
                 stop += 1
-                if key in query_keys:
+                # A run holding a Hindi stop word must be the question's phrase word for word
+                # ("किम जोंग उन"), else "युद्ध के उत्तर" would be "doctor".
+                if key in query_keys and (plain or self.lengths[key] == stop - start):
                     match, end = key, stop
             if match is not None:
                 pair = (query_keys[match], " ".join(tokens[start:end]))
