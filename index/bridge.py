@@ -233,10 +233,18 @@ class NameBridge:
                         break
                     key = "".join(parts)
                     least = self.min_consonants if all(names[start:end]) else self.common_min_consonants
-                    if len(key) >= least and key not in self.keys:
-                        self.keys[key] = " ".join(words)
-                        self.lengths[key] = end - start
-                        self.prefixes.update(key[:m] for m in range(1, len(key)))
+                    # Hindi drops an English plural "s" ("Kuznets" / कुजनेट, "plugs" / प्लग), and
+                    # its oblique plural of a borrowed noun ends in a nasal ("channels" / चैनलों).
+                    variants = [key]
+                    if words[-1].endswith("s") and key.endswith("s"):
+                        variants.append(key[:-1])
+                        if not all(names[start:end]):
+                            variants.append(key[:-1] + "n")
+                    for variant in variants:
+                        if len(variant) >= least and variant not in self.keys:
+                            self.keys[variant] = " ".join(words)
+                            self.lengths[variant] = end - start
+                            self.prefixes.update(variant[:m] for m in range(1, len(variant)))
 
     @staticmethod
     def _content(token: str) -> bool:

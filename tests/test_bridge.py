@@ -84,6 +84,12 @@ def test_uncapitalised_words_need_a_longer_skeleton():
     assert name_pairs("which company", "कंपनी ने") == [("company", "कंपनी")]  # "kmpn": four
 
 
+def test_english_plurals_meet_their_hindi_forms():
+    assert name_pairs("What did Kuznets find?", "कुजनेट ने पाया") == [("kuznets", "कुजनेट")]
+    assert name_pairs("which channels", "चैनलों पर") == [("channels", "चैनलों")]  # oblique plural
+    assert name_pairs("which soundtracks", "साउंडट्रैक में") == [("soundtracks", "साउंडट्रैक")]
+
+
 def test_a_run_with_a_hindi_stop_word_must_match_word_for_word():
     # "युद्ध के उत्तर" is "dktr" like "doctor", but only through the stop word के.
     assert name_pairs("Doctor", "युद्ध के उत्तर में") == []
