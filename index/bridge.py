@@ -375,12 +375,14 @@ def _numeral_values(token: str) -> list[float]:
     return [float(part) for part in token.split(",") if part]
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=16384)
+def numbers(text: str) -> frozenset[str]:
     """The numbers ``text`` states, canonical (:func:`_canonical`), so that two texts can be
     compared by intersection: Devanagari digits as ASCII ("१०० " -> "100"), separators removed
     ("1,000" and "1,00,000" are 1000 and 100000), and number words of either language with their
     multipliers ("दो लाख", "2.5 million", "two hundred and fifty"). A numeral before a multiplier
     counts both ways ("5 करोड़" gives "5" and "50000000"), since the other side may say either.
+    Cached, like the words of a sentence, since candidate sentences recur across questions.
     """
     tokens = _NUMERAL_OR_WORD.findall(
         unicodedata.normalize("NFC", text.translate(_DEVANAGARI_DIGITS)).casefold()
@@ -421,4 +423,4 @@ def numbers(text: str) -> set[str]:
             if not (words <= 1 and not numeral and token in _ALONE_NOT_A_NUMBER):
                 found.add(_canonical(value))
         i = max(j, i + 1)
-    return found
+    return frozenset(found)
