@@ -34,7 +34,6 @@ MIN_LATIN_LETTERS = 3  # shorter Latin words are initials, units or stop words
 MAX_NAME_WORDS = 3  # "Kim Jong Un": longer runs of adjacent words are never one name
 
 _DEVANAGARI = regex.compile(r"[\u0900-\u097f]")
-_LATIN_WORD = regex.compile(r"[a-z]+")
 
 # Latin spellings folded towards what Hindi writes. Order matters: "ch" is set aside (च) before
 # "c" is read as "s" before a front vowel ("Cecil") and "k" otherwise ("Carter"), and "ph" must
@@ -58,10 +57,10 @@ _LATIN_RULES: tuple[tuple[regex.Pattern[str], str], ...] = tuple(
     )
 )
 
-# Folds both scripts share, applied to the romanised word: nasals (anusvara comes out of IAST as
-# "N"), "f", "z" (ज़ is often written without its nukta), then "h" and "y" go (aspirates, glides
-# and English spellings of vowels: "Kyiv", "Ukraine"/यूक्रेन), except a word-initial "h"
-# ("Hussein"/हुसैन), which both scripts keep.
+# Folds both scripts share, applied to the romanised word: "ph" is "f" (फ, फ़), anusvara (set
+# aside by _iast() as "N") is "n", "z" is "j" (ज़ is often written without its nukta); then "h" and
+# "y" go (aspirates, glides and English spellings of vowels: "Kyiv", "Ukraine"/यूक्रेन), except a
+# word-initial "h" ("Hussein"/हुसैन), which both scripts keep.
 _COMMON_RULES: tuple[tuple[regex.Pattern[str], str], ...] = tuple(
     (regex.compile(pattern), repl)
     for pattern, repl in (
@@ -202,7 +201,7 @@ class NameBridge:
         if isinstance(question, str):
             runs = _runs(question, fold_case=False)
         else:
-            runs = [[t for w in question for t in _runs(w, fold_case=False) for t in t]]
+            runs = [[t for word in question for run in _runs(word, fold_case=False) for t in run]]
         self.min_consonants = min_consonants
         self.common_min_consonants = (
             min_consonants + 1 if common_min_consonants is None else common_min_consonants
@@ -404,7 +403,11 @@ def numbers(text: str) -> frozenset[str]:
         while j < len(tokens):
             word = tokens[j]
             if word in _UNITS and not numeral:
-                current += _UNITS[word]
+                # "twenty five" and "hundred five" add up; "दो तीन" ("two or three") are two.
+                below, unit = current % 100, _UNITS[word]
+                if below and not (below % 10 == 0 and below >= 20 and unit < 10):
+                    break
+                current += unit
             elif word in _MULTIPLIERS:
                 scale = _MULTIPLIERS[word]
                 if scale == 100:

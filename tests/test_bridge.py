@@ -148,6 +148,8 @@ def test_numerals_are_canonical(text, expected):
         ("two hundred and fifty", {"250"}),
         ("twenty-five", {"25"}),
         ("एक लाख", {"100000"}),
+        ("दो तीन दिन", {"2", "3"}),  # "two or three days"
+        ("three hundred five", {"305"}),
         ("one of the", set()),  # a lone "one"/"एक" is an article more often than a number
         ("एक व्यक्ति", set()),
     ],
