@@ -27,14 +27,13 @@ import regex
 from indic_transliteration import sanscript
 
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
-from index.text import fold, word_tokens
+from index.text import fold
 
 MIN_CONSONANTS = 3  # "Korea"/"कर", "Kim"/"कम": two consonants match far too much by chance
 MIN_LATIN_LETTERS = 3  # shorter Latin words are initials, units or stop words
 MAX_NAME_WORDS = 3  # "Kim Jong Un": longer runs of adjacent words are never one name
 
 _DEVANAGARI = regex.compile(r"[\u0900-\u097f]")
-_LATIN_WORD = regex.compile(r"[a-z]+")
 
 # Latin spellings folded towards what Hindi writes. Order matters: "ch" is set aside (च) before
 # "c" is read as "s" before a front vowel ("Cecil") and "k" otherwise ("Carter"), and "ph" must
@@ -58,10 +57,10 @@ _LATIN_RULES: tuple[tuple[regex.Pattern[str], str], ...] = tuple(
     )
 )
 
-# Folds both scripts share, applied to the romanised word: nasals (anusvara comes out of IAST as
-# "N"), "f", "z" (ज़ is often written without its nukta), then "h" and "y" go (aspirates, glides
-# and English spellings of vowels: "Kyiv", "Ukraine"/यूक्रेन), except a word-initial "h"
-# ("Hussein"/हुसैन), which both scripts keep.
+# Folds both scripts share, applied to the romanised word: "ph" is "f" (फ, फ़), anusvara (set
+# aside by _iast() as "N") is "n", "z" is "j" (ज़ is often written without its nukta); then "h" and
+# "y" go (aspirates, glides and English spellings of vowels: "Kyiv", "Ukraine"/यूक्रेन), except a
+# word-initial "h" ("Hussein"/हुसैन), which both scripts keep.
 _COMMON_RULES: tuple[tuple[regex.Pattern[str], str], ...] = tuple(
     (regex.compile(pattern), repl)
     for pattern, repl in (
@@ -133,11 +132,12 @@ _INVISIBLE = regex.compile(r"[\u200b-\u200d\u2060\ufeff]")  # as index.text drop
 _SPELLED = "="
 
 
-def _runs(text: str) -> list[list[str]]:
-    """Folded word tokens of ``text`` (as :func:`index.text.word_tokens` gives them), grouped
-    into runs that no punctuation interrupts."""
+def _runs(text: str, fold_case: bool = True) -> list[list[str]]:
+    """Word tokens of ``text`` (as :func:`index.text.word_tokens` gives them, but with their case
+    when ``fold_case`` is false), grouped into runs that no punctuation interrupts."""
+    text = fold(text) if fold_case else unicodedata.normalize("NFC", text)
     runs: list[list[str]] = [[]]
-    for word in _WORD_OR_BREAK.findall(_INVISIBLE.sub("", fold(text))):
+    for word in _WORD_OR_BREAK.findall(_INVISIBLE.sub("", text)):
         if word:
             runs[-1].append(word)
         elif runs[-1]:
@@ -191,19 +191,31 @@ class NameBridge:
         self,
         question: str | Iterable[str],
         min_consonants: int = MIN_CONSONANTS,
+        common_min_consonants: int | None = None,
         max_words: int = MAX_NAME_WORDS,
     ) -> None:
-        runs = (
-            _runs(question) if isinstance(question, str) else [[t for w in question for t in word_tokens(w)]]
-        )
+        """``question``: its text, or its words in order with their case. A phrase counts as a
+        name when all its words are capitalised: its skeleton needs ``min_consonants``. Other
+        content words collide with common Hindi words at that length ("party" and प्रति,
+        "mark" and अमेरिका), so they need ``common_min_consonants`` (by default one more)."""
+        if isinstance(question, str):
+            runs = _runs(question, fold_case=False)
+        else:
+            runs = [[t for word in question for run in _runs(word, fold_case=False) for t in run]]
         self.min_consonants = min_consonants
+        self.common_min_consonants = (
+            min_consonants + 1 if common_min_consonants is None else common_min_consonants
+        )
         self.max_words = max_words
-        # Key (skeleton, or marked plain spelling) -> question phrase.
+        # Key (skeleton, or marked plain spelling) -> question phrase, and its number of words.
         self.keys: dict[str, str] = {}
+        self.lengths: dict[str, int] = {}
         # Proper prefixes of the skeletons: a run of text words is extended only while it can
         # still become one, so most words cost one set lookup.
         self.prefixes: set[str] = set()
         for run in runs:
+            names = [t[:1].isupper() for t in run]
+            run = [fold(t) for t in run]
             for start, token in enumerate(run):
                 if not self._content(token):
                     continue
@@ -219,9 +231,19 @@ class NameBridge:
                     if not all(parts):
                         break
                     key = "".join(parts)
-                    if len(key) >= min_consonants:
-                        self.keys.setdefault(key, " ".join(words))
-                        self.prefixes.update(key[:m] for m in range(1, len(key)))
+                    least = self.min_consonants if all(names[start:end]) else self.common_min_consonants
+                    # Hindi drops an English plural "s" ("Kuznets" / कुजनेट, "plugs" / प्लग), and
+                    # its oblique plural of a borrowed noun ends in a nasal ("channels" / चैनलों).
+                    variants = [key]
+                    if words[-1].endswith("s") and key.endswith("s"):
+                        variants.append(key[:-1])
+                        if not all(names[start:end]):
+                            variants.append(key[:-1] + "n")
+                    for variant in variants:
+                        if len(variant) >= least and variant not in self.keys:
+                            self.keys[variant] = " ".join(words)
+                            self.lengths[variant] = end - start
+                            self.prefixes.update(variant[:m] for m in range(1, len(variant)))
 
     @staticmethod
     def _content(token: str) -> bool:
@@ -252,14 +274,17 @@ class NameBridge:
                 continue
             match, end = (key if starts[start] and key in query_keys else None), start + 1
             # Only skeletons are prefixes, so Latin words and punctuation never start or join a run.
-            stop = start + 1
+            stop, plain = start + 1, starts[start]
             while key in prefixes and stop < len(keys) and stop - start < self.max_words:
                 part = keys[stop]
                 if not part or part[0] == _SPELLED:
                     break  # a word without consonants ("आए"), punctuation, a Latin word
                 key += part
+                plain = plain and starts[stop]
                 stop += 1
-                if key in query_keys:
+                # A run holding a Hindi stop word must be the question's phrase word for word
+                # ("किम जोंग उन"), else "युद्ध के उत्तर" would be "doctor".
+                if key in query_keys and (plain or self.lengths[key] == stop - start):
                     match, end = key, stop
             if match is not None:
                 pair = (query_keys[match], " ".join(tokens[start:end]))
@@ -349,12 +374,14 @@ def _numeral_values(token: str) -> list[float]:
     return [float(part) for part in token.split(",") if part]
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=16384)
+def numbers(text: str) -> frozenset[str]:
     """The numbers ``text`` states, canonical (:func:`_canonical`), so that two texts can be
     compared by intersection: Devanagari digits as ASCII ("१०० " -> "100"), separators removed
     ("1,000" and "1,00,000" are 1000 and 100000), and number words of either language with their
     multipliers ("दो लाख", "2.5 million", "two hundred and fifty"). A numeral before a multiplier
     counts both ways ("5 करोड़" gives "5" and "50000000"), since the other side may say either.
+    Cached, like the words of a sentence, since candidate sentences recur across questions.
     """
     tokens = _NUMERAL_OR_WORD.findall(
         unicodedata.normalize("NFC", text.translate(_DEVANAGARI_DIGITS)).casefold()
@@ -376,7 +403,11 @@ def numbers(text: str) -> set[str]:
         while j < len(tokens):
             word = tokens[j]
             if word in _UNITS and not numeral:
-                current += _UNITS[word]
+                # "twenty five" and "hundred five" add up; "दो तीन" ("two or three") are two.
+                below, unit = current % 100, _UNITS[word]
+                if below and not (below % 10 == 0 and below >= 20 and unit < 10):
+                    break
+                current += unit
             elif word in _MULTIPLIERS:
                 scale = _MULTIPLIERS[word]
                 if scale == 100:
@@ -395,4 +426,4 @@ def numbers(text: str) -> set[str]:
             if not (words <= 1 and not numeral and token in _ALONE_NOT_A_NUMBER):
                 found.add(_canonical(value))
         i = max(j, i + 1)
-    return found
+    return frozenset(found)

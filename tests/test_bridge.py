@@ -77,6 +77,25 @@ def test_false_friends_do_not_pair():
     assert name_pairs("Karne", "करने के लिए") == []
 
 
+def test_uncapitalised_words_need_a_longer_skeleton():
+    # "party" and प्रति are both "prt": a name may match at three consonants, a common word not.
+    assert name_pairs("which party won", "प्रति व्यक्ति") == []
+    assert name_pairs("Prati", "प्रति व्यक्ति") == [("prati", "प्रति")]
+    assert name_pairs("which company", "कंपनी ने") == [("company", "कंपनी")]  # "kmpn": four
+
+
+def test_english_plurals_meet_their_hindi_forms():
+    assert name_pairs("What did Kuznets find?", "कुजनेट ने पाया") == [("kuznets", "कुजनेट")]
+    assert name_pairs("which channels", "चैनलों पर") == [("channels", "चैनलों")]  # oblique plural
+    assert name_pairs("which soundtracks", "साउंडट्रैक में") == [("soundtracks", "साउंडट्रैक")]
+
+
+def test_a_run_with_a_hindi_stop_word_must_match_word_for_word():
+    # "युद्ध के उत्तर" is "dktr" like "doctor", but only through the stop word के.
+    assert name_pairs("Doctor", "युद्ध के उत्तर में") == []
+    assert name_pairs("Kim Jong Un", "किम जोंग उन") == [("kim jong un", "किम जोंग उन")]
+
+
 def test_latin_words_in_a_hindi_text_pair_with_the_question_as_spelled():
     question = "What is the Saxon Garden in Polish?"
     text = "ओरगॉस्क सास्की (Saxon Garden) में समर थियेटर था, यानी सैक्सन गार्डन।"
@@ -129,6 +148,8 @@ def test_numerals_are_canonical(text, expected):
         ("two hundred and fifty", {"250"}),
         ("twenty-five", {"25"}),
         ("एक लाख", {"100000"}),
+        ("दो तीन दिन", {"2", "3"}),  # "two or three days"
+        ("three hundred five", {"305"}),
         ("one of the", set()),  # a lone "one"/"एक" is an article more often than a number
         ("एक व्यक्ति", set()),
     ],
