@@ -54,7 +54,9 @@ def distractors(name: str, n: int | None) -> Path:
     return sample
 
 
-def collect(sets: list[tuple[str, int | None]], data_dir: Path, candidates: int) -> dict[str, Any]:
+def collect(
+    sets: list[tuple[str, int | None]], data_dir: Path, candidates: int, reuse: dict[str, str]
+) -> dict[str, Any]:
     """Feature rows of every answerable question's first sentences, with labels and groups."""
     from khabar import components
     from khabar.eval.data import load_articles, load_questions
@@ -71,9 +73,9 @@ def collect(sets: list[tuple[str, int | None]], data_dir: Path, candidates: int)
     questions: list[dict[str, Any]] = []
     for name, n in sets:
         folder = DATA / "eval" / name
-        info = KhabarPipeline(settings, top_k=10).build(
-            load_articles([folder / "articles.jsonl", distractors(name, n)])
-        )
+        pipeline = KhabarPipeline(settings, top_k=10)
+        pipeline.reuse_index = reuse.get(name, "")
+        info = pipeline.build(load_articles([folder / "articles.jsonl", distractors(name, n)]))
         if info.status != "reused":
             print(f"{name}: the eval index was {info.status}; figures are for this index", file=sys.stderr)
         service = components.service(settings, info.index_name)
@@ -158,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
     parser.add_argument("--sets", nargs="+", type=parse_set, default=[parse_set("xquad-hi-dev")])
     parser.add_argument("--candidates", type=int, default=None, help="Default: the setting.")
+    parser.add_argument(
+        "--reuse-index",
+        nargs="*",
+        default=[],
+        metavar="SET=NAME",
+        help="Answer from this existing eval index (as `khabar eval --reuse-index`).",
+    )
     parser.add_argument("--no-write", action="store_true", help="Report only; keep the shipped weights.")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
@@ -168,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     from rag.sentence_model import FEATURES, SHIPPED, SentenceModel
 
     candidates = args.candidates or Settings().sentence_order_candidates
-    data = collect(args.sets, args.data_dir, candidates)
+    reuse = dict(value.split("=", 1) for value in args.reuse_index)
+    data = collect(args.sets, args.data_dir, candidates, reuse)
     questions = data["questions"]
     hand = np.asarray([m["hand_top"] and not m["declined"] for m in questions])
     cv = {c: cross_validate(data, c) for c in C_GRID}

@@ -252,6 +252,10 @@ class NameBridge:
     def __bool__(self) -> bool:
         return bool(self.keys)
 
+    def skeletons(self) -> dict[str, str]:
+        """The question's skeleton keys (single words and runs), each with its question phrase."""
+        return {key: phrase for key, phrase in self.keys.items() if not key.startswith(_SPELLED)}
+
     def pairs(self, text: str) -> list[tuple[str, str]]:
         """(question phrase, text phrase) pairs, in the text's order and each once: Devanagari
         words or runs of ``text`` with a question phrase's skeleton, and Latin words of ``text``

@@ -28,7 +28,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ import bm25s
 import numpy as np
 
 from index.analysis import analyze
+from index.bridge import NameBridge, skeleton
 from index.filters import matches
 from index.records import CollectionStats, Passage, SearchFilters
 from index.spec import code_fingerprint
@@ -109,6 +110,8 @@ class LexicalIndex:
         self._built_generation: int | None = None
         self._chunk_ids: list[str] = []
         self._metadata: list[dict[str, Any]] = []
+        # Devanagari vocabulary by consonant skeleton, built on first use per generation.
+        self._by_skeleton: dict[str, list[str]] | None = None
         self._reanalyse_if_stale()
 
     # --- writing --------------------------------------------------------------------------
@@ -167,8 +170,9 @@ class LexicalIndex:
                 found.setdefault(content_hash, set()).add(chunk_id)
         return found
 
-    def coverage(self, query: str) -> float:
-        """Share of the query's terms that occur somewhere in the index (0 for a query without terms).
+    def coverage(self, query: str, bridged: Mapping[str, Sequence[str]] | None = None) -> float:
+        """Share of the query's terms that occur somewhere in the index (0 for a query without terms);
+        a term ``bridged`` to index terms (:meth:`bridge`) counts as occurring.
 
         BM25 can only speak for the terms it knows: an English question over Hindi articles keeps
         just its names and numbers, and a ranking built on those few words should weigh less.
@@ -176,23 +180,53 @@ class LexicalIndex:
         terms = analyze(query, self.stem)
         if not terms:
             return 0.0
+        bridged_words = {w for phrase in (bridged or {}) for w in analyze(phrase, self.stem)}
         with self._read() as conn:
             self._ensure_built(conn)
             if self._bm25 is None:
                 return 0.0
             vocabulary = self._bm25.vocab_dict
-            return sum(term in vocabulary for term in terms) / len(terms)
+            return sum(term in vocabulary or term in bridged_words for term in terms) / len(terms)
 
-    def search(self, query: str, top_k: int, filters: SearchFilters | None = None) -> list[LexicalResult]:
+    def bridge(self, query: str) -> dict[str, list[str]]:
+        """Latin-script names of the query, each with the Devanagari index terms that share its
+        consonant skeleton (:mod:`index.bridge`): "Putin" -> ["पुतिन"]. Names are transliterated,
+        so an English question shares them with Hindi text although not one token matches."""
+        names = NameBridge(query).skeletons()
+        if not names:
+            return {}
+        with self._read() as conn:
+            self._ensure_built(conn)
+            if self._bm25 is None:
+                return {}
+            if self._by_skeleton is None:
+                by_skeleton: dict[str, list[str]] = {}
+                for term in self._bm25.vocab_dict:
+                    if not term.isascii() and (key := skeleton(term)):
+                        by_skeleton.setdefault(key, []).append(term)
+                self._by_skeleton = by_skeleton
+            found: dict[str, list[str]] = {}
+            for key, phrase in names.items():
+                if key in self._by_skeleton:
+                    found.setdefault(phrase, []).extend(self._by_skeleton[key])
+            return found
+
+    def search(
+        self,
+        query: str,
+        top_k: int,
+        filters: SearchFilters | None = None,
+        extra_terms: Sequence[str] = (),
+    ) -> list[LexicalResult]:
         """The ``top_k`` chunks with the highest BM25 score for ``query`` that pass ``filters``.
 
         Every document is scored, and the filter is applied walking down the ranking, so a
         filtered-out document never takes one of the ``top_k`` places. Only chunks sharing at
         least one term with the query are returned (score > 0): a zero score carries no evidence
         and would only add noise to a fused ranking. A query with no terms left after analysis
-        returns ``[]``.
+        returns ``[]``. ``extra_terms`` (index terms, e.g. from :meth:`bridge`) are searched too.
         """
-        terms = analyze(query, self.stem)
+        terms = analyze(query, self.stem) + list(extra_terms)
         if not terms or top_k <= 0:
             return []
         with self._read() as conn:
@@ -305,6 +339,7 @@ class LexicalIndex:
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
             bm25.index(corpus, show_progress=False)
         self._bm25, self._chunk_ids, self._metadata = bm25, chunk_ids, metadata
+        self._by_skeleton = None
         self._built_generation = generation
 
     @staticmethod

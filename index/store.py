@@ -14,7 +14,7 @@ import math
 import shutil
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -347,22 +347,35 @@ class Index:
             for rank, (node, sim) in enumerate(zip(nodes, similarities, strict=True), start=1)
         ]
 
-    def lexical_search(self, text: str, top_k: int, filters: SearchFilters | None = None) -> list[Passage]:
-        """The ``top_k`` chunks with the best BM25 score for ``text``; score = BM25 score.
+    def lexical_search(
+        self,
+        text: str,
+        top_k: int,
+        filters: SearchFilters | None = None,
+        bridged: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[Passage]:
+        """The ``top_k`` chunks with the best BM25 score for ``text`` and the index terms ``bridged``
+        to its names (:meth:`bridge`); score = BM25 score.
 
         Only chunks Chroma holds: a BM25 row whose chunk Chroma lacks (left half-written, or
         written between the refresh and the search) is skipped, not passed on to fail later.
         """
         self._refresh()
-        results = self._lexical.search(text, top_k, filters)
+        extra = [term for terms in (bridged or {}).values() for term in terms]
+        results = self._lexical.search(text, top_k, filters, extra)
         if not results:
             return []
         stored = set(self._stores.chunk_collection.get(ids=[r[0] for r in results], include=[])["ids"])
         return to_passages([r for r in results if r[0] in stored])
 
-    def coverage(self, text: str) -> float:
-        """Share of the text's analysed terms that occur anywhere in the BM25 index."""
-        return self._lexical.coverage(text)
+    def coverage(self, text: str, bridged: Mapping[str, Sequence[str]] | None = None) -> float:
+        """Share of the text's analysed terms that occur anywhere in the BM25 index (or are bridged)."""
+        return self._lexical.coverage(text, bridged)
+
+    def bridge(self, text: str) -> dict[str, list[str]]:
+        """The text's Latin-script names, each with the Devanagari index terms of its skeleton."""
+        self._refresh()
+        return self._lexical.bridge(text)
 
     def chunk_vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """The stored vectors of these chunks (those that exist and can be read): their ids and one

@@ -184,6 +184,7 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
             fusion=settings.fusion,
             dense_weight=settings.dense_weight,
             rrf_k=settings.rrf_k,
+            bridge_names=settings.lexical_name_bridge,
             depth=settings.retrieval_depth,
             weight_by_coverage=settings.lexical_weight_by_coverage,
         ),

@@ -139,6 +139,14 @@ class RetrievalSettings(BaseSettings):
     model_config = _CONFIG
 
     top_k: int = Field(5, ge=1, description="Passages retrieved for a question.")
+    lexical_name_bridge: bool = Field(
+        False,
+        description=(
+            "BM25 also searches the Devanagari index terms whose consonant skeleton is that of a "
+            "Latin-script name in the question ('Putin' finds पुतिन), and counts those names as "
+            "words the index can read when weighing BM25 in the fusion."
+        ),
+    )
     follow_up_max_terms: int = Field(
         1,
         ge=0,

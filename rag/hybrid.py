@@ -153,14 +153,19 @@ class HybridRetriever:
         rrf_k: float = 60.0,
         depth: int = 50,
         weight_by_coverage: bool = True,
+        bridge_names: bool = False,
     ):
         self.index = index
         self.mode, self.fusion = mode, fusion
         self.dense_weight, self.rrf_k = dense_weight, rrf_k
         self.depth = depth
         self.weight_by_coverage = weight_by_coverage
+        # Latin-script names of the question also search the Devanagari terms that share their
+        # consonant skeleton ("Putin" -> पुतिन): BM25 otherwise sees nothing of an English
+        # question over Hindi articles.
+        self.bridge_names = bridge_names
 
-    def lexical_weight(self, text: str) -> float:
+    def lexical_weight(self, text: str, bridged: dict[str, list[str]] | None = None) -> float:
         """BM25's share of a hybrid fusion, scaled by how much of the question the index can read.
 
         English questions over Hindi articles keep only their names and numbers in the index, and
@@ -170,7 +175,7 @@ class HybridRetriever:
         """
         weight = 1.0 - self.dense_weight
         if self.weight_by_coverage:
-            weight *= self.index.coverage(text)
+            weight *= self.index.coverage(text, bridged)
         return weight
 
     def retrieve(self, query: Query, candidates: int) -> list[Passage]:
@@ -183,8 +188,9 @@ class HybridRetriever:
             weights.append(self.dense_weight if self.mode == "hybrid" else 1.0)
         support: dict[str, float] = {}
         if self.mode in ("hybrid", "lexical"):
-            lexical = self.index.lexical_search(query.search_text, depth, query.filters)
-            weight = self.lexical_weight(query.search_text) if self.mode == "hybrid" else 1.0
+            bridged = self.index.bridge(query.search_text) if self.bridge_names else None
+            lexical = self.index.lexical_search(query.search_text, depth, query.filters, bridged)
+            weight = self.lexical_weight(query.search_text, bridged) if self.mode == "hybrid" else 1.0
             rankings.append(lexical)
             weights.append(weight)
             support = lexical_support(lexical, weight)

@@ -83,7 +83,7 @@ class FakeIndex:
         ids = [i for i in chunk_ids if i in self._chunks]
         return ids, np.asarray([self._chunks[i] for i in ids], dtype=np.float32)
 
-    def coverage(self, text: str) -> float:
+    def coverage(self, text: str, bridged=None) -> float:
         return self._coverage
 
 

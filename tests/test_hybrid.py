@@ -191,7 +191,7 @@ def test_fused_passages_carry_bm25_support_for_the_reranker(tmp_path):
             def dense_search(self, vector, top_k, filters):
                 return [passage("c:0", 0.9, 1), passage("b:0", 0.8, 2), passage("a:0", 0.7, 3)]
 
-            def lexical_search(self, text, top_k, filters):
+            def lexical_search(self, text, top_k, filters, bridged=None):
                 return to_passages(lexical.search(text, top_k, filters))
 
         retriever = HybridRetriever(Stored(), dense_weight=0.5, weight_by_coverage=False)  # type: ignore[arg-type]

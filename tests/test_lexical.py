@@ -401,3 +401,20 @@ def test_chunks_without_terms_are_stored_but_never_match(tmp_path):
         assert idx.search("Putin", top_k=5) == []
         idx.add("putin", [("putin:0", "Putin spoke", meta("p", "putin"))])
         assert ids(idx.search("Putin", top_k=5)) == ["putin:0"]
+
+
+def test_latin_names_bridge_to_the_devanagari_terms_of_their_skeleton(tmp_path):
+    """An English question shares no token with a Hindi chunk, but its names do share consonants:
+    "Putin" and "Pyongyang" find पुतिन and प्योंगयांग, and count as words the index can read."""
+    with LexicalIndex(tmp_path / "bridge") as idx:
+        idx.add("h-visit", [("h-visit:0", "पुतिन ने प्योंगयांग का दौरा किया।", meta("visit", "h-visit"))])
+        idx.add("h-rain", [("h-rain:0", "दिल्ली में भारी बारिश हुई।", meta("rain", "h-rain"))])
+        question = "When did Putin travel to Pyongyang?"
+        bridged = idx.bridge(question)
+        assert bridged == {"putin": ["पुतिन"], "pyongyang": ["प्योंगयांग"]}
+        assert idx.search(question, 5) == []  # not one token in common
+        extra = [t for terms in bridged.values() for t in terms]
+        assert [r[0] for r in idx.search(question, 5, extra_terms=extra)] == ["h-visit:0"]
+        assert idx.coverage(question) == 0.0
+        assert idx.coverage(question, bridged) == pytest.approx(2 / 3)  # putin, pyongyang; not travel
+        assert idx.bridge("What about the monsoon?") == {}

@@ -286,6 +286,7 @@ def _run(
     name: str | None,
     limit: int | None,
     rebuild: bool,
+    reuse_index: str = "",
 ) -> dict[str, Any]:
     """Build each pipeline's index and ask the questions, with progress bars: the report dict."""
     run_name = name or (
@@ -293,6 +294,9 @@ def _run(
     )
     settings = settings_mod.get_settings()
     pipelines = [make_pipeline(p, settings, top_k, rebuild) for p in dict.fromkeys(request.pipelines)]
+    for p in pipelines:
+        if reuse_index and hasattr(p, "reuse_index"):
+            p.reuse_index = reuse_index
     questions_file = SourceFile(
         str(request.questions.resolve()), sha256_file(request.questions), len(inputs.all_questions)
     )
@@ -367,6 +371,16 @@ def eval_command(
             "--rebuild", help="Rebuild the eval index even if one exists (after ingest code changes)."
         ),
     ] = False,
+    reuse_index: Annotated[
+        str,
+        typer.Option(
+            "--reuse-index",
+            metavar="NAME",
+            help="Answer from this existing eval index (eval-…) instead of the one named after the "
+            "articles and the index recipe: for comparing answering changes when the ingest code "
+            "changed but not what it stores. The report records it.",
+        ),
+    ] = "",
     compare: Annotated[
         tuple[Path, Path] | None,
         typer.Option(
@@ -386,7 +400,16 @@ def eval_command(
 
     request = _check_arguments(questions, articles, fail_under, pipeline)
     inputs = _load_inputs(request, limit)
-    report = _run(request, inputs, top_k=top_k, out=out, name=name, limit=limit, rebuild=rebuild)
+    report = _run(
+        request,
+        inputs,
+        top_k=top_k,
+        out=out,
+        name=name,
+        limit=limit,
+        rebuild=rebuild,
+        reuse_index=reuse_index,
+    )
     _print_summary(report)
     if out is not None:
         _write_reports(report, out)

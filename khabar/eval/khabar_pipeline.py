@@ -61,6 +61,8 @@ class KhabarPipeline:
         self.settings = settings.model_copy(update={"top_k": top_k})
         self.rebuild = rebuild
         self.index_name = ""
+        # ``khabar eval --reuse-index``: an existing eval index, used whatever the recipe says now.
+        self.reuse_index = ""
         self._service: Any = None
 
     def describe(self) -> dict[str, Any]:
@@ -68,14 +70,21 @@ class KhabarPipeline:
         return {
             "name": self.name,
             "index_name": self.index_name,
+            "index_given": bool(self.reuse_index),
             "top_k": s.top_k,
             **components().index_spec(s).describe(),
             **s.model_dump(include=ANSWER_SETTINGS),
         }
 
     def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
-        self.index_name = eval_index_name([f.sha256 for f in articles.files], self.settings)
+        self.index_name = self.reuse_index or eval_index_name(
+            [f.sha256 for f in articles.files], self.settings
+        )
         folder = components().index_path(self.settings, self.index_name)
+        if self.reuse_index and not (folder / "manifest.sqlite").exists():
+            raise FileNotFoundError(
+                f"--reuse-index {self.reuse_index}: there is no such index in {folder.parent}"
+            )
         if self.rebuild and folder.exists():
             components().open_index(self.settings, self.index_name).drop()
         existed = (folder / "manifest.sqlite").exists()
