@@ -174,6 +174,7 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
         settings.min_evidence_score,
         settings.answer_margin,
         settings.min_evidence_score_cross_lingual,
+        settings.answer_type_sentences,
     )
     qa = QAService(
         index,

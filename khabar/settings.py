@@ -331,6 +331,16 @@ class AnswerSettings(BaseSettings):
     answer_margin: float = Field(
         0.01, ge=0, description="Further sentences are quoted only within this margin of the best one."
     )
+    answer_type_sentences: int = Field(
+        0,
+        ge=0,
+        description=(
+            "A question asking for a number or a date ('how many', 'when', 'कितने', 'कब') is declined "
+            "when none of the best this-many sentences holds one it does not already contain "
+            "(0 = off): the article was found but does not state the fact. Chosen on data: see "
+            "bench/abstention.py."
+        ),
+    )
 
 
 class ServeSettings(BaseSettings):

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from index.records import Passage
+from rag.answer_type import AnswerType, expected_type, supports
 from rag.explain import shared_terms
 from rag.query import Query
 from rag.types import Answer, Citation, Evidence
@@ -72,6 +73,7 @@ class ExtractiveAnswerer:
         min_score: float,
         margin: float,
         min_score_cross_lingual: float | None = None,
+        answer_type_sentences: int = 0,
     ):
         self.max_sentences = max_sentences
         self.min_score = min_score
@@ -79,6 +81,18 @@ class ExtractiveAnswerer:
         self.min_score_cross_lingual = (
             min_score if min_score_cross_lingual is None else min_score_cross_lingual
         )
+        self.answer_type_sentences = answer_type_sentences
+
+    def lacks_answer_type(self, query: Query, evidence: list[Evidence]) -> AnswerType | None:
+        """The number or date type the question asks for, when none of the best
+        ``answer_type_sentences`` sentences holds one (else None; always None when off)."""
+        if not self.answer_type_sentences:
+            return None
+        kind = expected_type(query.text)
+        if kind not in (AnswerType.NUMBER, AnswerType.DATE):
+            return None
+        head = evidence[: self.answer_type_sentences]
+        return None if any(supports(kind, e.text, query.text) for e in head) else kind
 
     def threshold(self, evidence: list[Evidence], question_language: str = "") -> float:
         """The decline threshold for this question and its best sentence's language."""
@@ -114,7 +128,8 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, evidence: list[Evidence], passages: list[Passage]) -> Answer:
         question, question_language = query.text, query.language
-        chosen = [] if query.overrides else self.select(evidence, question_language)
+        missing = self.lacks_answer_type(query, evidence) if evidence else None
+        chosen = [] if query.overrides or missing else self.select(evidence, question_language)
         best = max((e.score for e in evidence), default=None)
         confidence = round(best, 4) if best is not None else None
         if not chosen:
@@ -122,6 +137,8 @@ class ExtractiveAnswerer:
             reason = (
                 OVERRIDE_REASON
                 if query.overrides
+                else f"the question asks for a {missing.value} and none of the best sentences gives one"
+                if missing
                 else "no passages matched the question and filters"
                 if not passages
                 else f"best sentence's evidence score {best:.3f} is below the threshold {threshold:.3f}"

@@ -40,3 +40,19 @@ def test_the_chat_shows_the_matches_under_the_passage_with_each_side_in_its_lang
     html = citations_html(answer("en", "hi").citations, "t1")
     assert 'class="khabar-matches"' in html and "[1] matches the question:" in html
     assert '<span>Kim Jong Un</span> ↔ <span lang="hi">किम जोंग उन</span>' in html
+
+
+def typed_answer(question: str, sentence: str, sentences: int):
+    passage = make_passage("p", sentence, 1, language="en")
+    evidence = [Evidence(sentence, 0, len(sentence), 0.9, 0.9, passage)]
+    answerer = ExtractiveAnswerer(1, 0.5, 0.0, answer_type_sentences=sentences)
+    return answerer.answer(make_query(question), evidence, [passage])
+
+
+def test_a_number_question_without_a_number_in_the_best_sentences_can_be_declined():
+    sentence = "The council met to discuss the new stadium."
+    assert not typed_answer("How many seats will the stadium have?", sentence, 0).declined  # off
+    declined = typed_answer("How many seats will the stadium have?", sentence, 1)
+    assert declined.declined and "asks for a number" in declined.reason
+    assert not typed_answer("How many seats?", "It will have 40,000 seats.", 1).declined
+    assert not typed_answer("What did the council discuss?", sentence, 1).declined  # no type asked
