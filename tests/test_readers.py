@@ -414,7 +414,10 @@ def test_truncated_feed_keeps_complete_entries(tmp_path):
     )
     result = read_file(write(tmp_path / "cut.xml", rss))
     assert [a.id for a in result.articles] == ["g1"]
-    assert any("not well-formed" in p.reason for p in result.problems)
+    assert any(
+        "not well-formed" in p.reason and "recovered 1 entry, which was read" in p.reason
+        for p in result.problems
+    )
 
 
 def test_xml_that_is_not_a_feed(tmp_path):

@@ -65,7 +65,7 @@ def read_feed(source: Source, data: bytes) -> ReadResult:
         result.problems.append(
             source.error(
                 f"the feed is not well-formed XML ({_where(broken)}); a lenient parse recovered "
-                f"{count} {'entry' if count == 1 else 'entries'}, which were read",
+                + ("1 entry, which was read" if count == 1 else f"{count} entries, which were read"),
                 "check the XML (it may be cut short) and that no entry is missing or truncated",
             )
         )
