@@ -42,7 +42,11 @@ PLAIN = {
     "evidence_lexical_weight": 0.0,
     "evidence_rank_weight": 0.0,
     "alignment_weight": 0.0,
+    "lexical_name_bridge": False,
+    "sentence_order": "hand",
 }
+# The defaults before the cross-script name bridge and the learned sentence order.
+BEFORE_NAMES = {"lexical_name_bridge": False, "sentence_order": "hand"}
 HYBRID = {**PLAIN, "retrieval_mode": "hybrid", "fusion": "rrf", "lexical_weight_by_coverage": True}
 STEPS: list[tuple[str, dict[str, Any]]] = [
     ("dense only", {**PLAIN, "retrieval_mode": "dense"}),
@@ -67,12 +71,17 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
             "evidence_rank_weight": 0.02,
         },
     ),
-    ("+ syndicated-copy folding, 1 passage per article first", {"alignment_weight": 0.0}),
+    ("+ syndicated-copy folding, 1 passage per article first", {**BEFORE_NAMES, "alignment_weight": 0.0}),
     (
         "+ cross-lingual word-alignment tie-breaks, passages tied within 0.01 among the top 3",
-        {"alignment_passage_margin": 0.01, "alignment_passage_candidates": 3},
+        {**BEFORE_NAMES, "alignment_passage_margin": 0.01, "alignment_passage_candidates": 3},
     ),
-    ("+ passages tied within 0.02 among the first 8, before the top-k cut (= defaults)", {}),
+    ("+ passages tied within 0.02 among the first 8, before the top-k cut", BEFORE_NAMES),
+    (
+        "+ BM25 name bridge (Latin names also search Devanagari terms of their skeleton)",
+        {"sentence_order": "hand"},
+    ),
+    ("+ learned sentence order (= defaults)", {}),
 ]
 
 COLUMNS = (
@@ -173,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-stock", action="store_true", help="Run the stock pipeline here (slow).")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--reuse-index",
+        default="",
+        metavar="NAME",
+        help="Answer from this eval index (khabar eval --reuse-index).",
+    )
     args = parser.parse_args(argv)
     if not XQUAD.is_dir() or not DISTRACTORS.is_file():
         print(f"{XQUAD} or {DISTRACTORS} is absent: nothing to measure.", file=sys.stderr)
@@ -213,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, overrides in STEPS:
         settings = base.model_copy(update=overrides)
-        result = run_pipeline(KhabarPipeline(settings, args.top_k), questions, articles, Observer())
+        pipeline = KhabarPipeline(settings, args.top_k)
+        pipeline.reuse_index = args.reuse_index
+        result = run_pipeline(pipeline, questions, articles, Observer())
         rows.append({"name": name, "settings": overrides, "figures": figures(result)})
         f = rows[-1]["figures"]["all"]
         print(

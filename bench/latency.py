@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
     parser.add_argument("--repeat", type=int, default=1, help="Ask each question R times per service.")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
+    parser.add_argument(
+        "--reuse-index",
+        default="",
+        metavar="NAME",
+        help="Answer from this eval index (khabar eval --reuse-index).",
+    )
     args = parser.parse_args(argv)
     if not XQUAD.is_dir() or not DISTRACTORS.is_file():
         print(f"{XQUAD} or {DISTRACTORS} is absent: nothing to measure.", file=sys.stderr)
@@ -59,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(XQUAD / "questions.jsonl")[: args.limit]
     base = Settings(data_dir=args.data_dir, top_k=10)
     pipeline = KhabarPipeline(base, top_k=10)
+    pipeline.reuse_index = args.reuse_index
     info = pipeline.build(load_articles([XQUAD / "articles.jsonl", DISTRACTORS]))
     dense_only = base.model_copy(update={**PLAIN, "retrieval_mode": "dense"})
     services = {
