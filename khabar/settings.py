@@ -140,7 +140,7 @@ class RetrievalSettings(BaseSettings):
 
     top_k: int = Field(5, ge=1, description="Passages retrieved for a question.")
     lexical_name_bridge: bool = Field(
-        False,
+        True,
         description=(
             "BM25 also searches the Devanagari index terms whose consonant skeleton is that of a "
             "Latin-script name in the question ('Putin' finds पुतिन), and counts those names as "
@@ -230,7 +230,7 @@ class EvidenceSettings(BaseSettings):
         ),
     )
     sentence_order: Literal["hand", "learned"] = Field(
-        "hand",
+        "learned",
         description=(
             "Which sentence is quoted first: 'hand' keeps the evidence score and the alignment "
             "tie-break; 'learned' reorders the first candidates by a logistic model over more "
