@@ -181,6 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     data = collect(args.sets, args.data_dir, candidates, reuse)
     questions = data["questions"]
     hand = np.asarray([m["hand_top"] and not m["declined"] for m in questions])
+    # How far sentence choice could go on this retrieval: an answering sentence among the first k
+    # candidates (question not declined). What is above the learned figure is sentence choice,
+    # what is missing at k = candidates is retrieval (or declining).
+    y, q = data["y"], data["q"]
+    reachable = {
+        f"answer among the first {k}": summary(
+            np.asarray([not m["declined"] and bool(y[q == i][:k].any()) for i, m in enumerate(questions)]),
+            questions,
+        )
+        for k in sorted({1, 2, 3, candidates})
+    }
     cv = {c: cross_validate(data, c) for c in C_GRID}
     best_c = max(C_GRID, key=lambda c: (cv[c].mean(), -abs(np.log(c))))
     w, b, mean, scale = fit(data["X"], data["y"], best_c)
@@ -199,10 +210,12 @@ def main(argv: list[str] | None = None) -> int:
             "hand-tuned order": summary(hand, questions),
             **{f"learned, C={c} (cross-validated)": summary(cv[c], questions) for c in C_GRID},
         },
+        "reachable": reachable,
         "chosen_C": best_c,
         "weights": dict(zip(FEATURES, [round(float(x), 4) for x in w], strict=True)),
     }
     print(json.dumps(result["top_sentence_accuracy"], indent=1))
+    print(json.dumps(reachable, indent=1))
     print(f"chosen C={best_c}; weights (standardised features):")
     for name, weight in sorted(result["weights"].items(), key=lambda kv: -abs(kv[1])):
         print(f"  {name:16s} {weight:+.3f}")
