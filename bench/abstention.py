@@ -44,6 +44,13 @@ def main() -> int:
         default=0.03,
         help="Cap on the share of answerable questions declined; the best-F1 threshold under it is chosen.",
     )
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
+    parser.add_argument(
+        "--reuse-index",
+        default="",
+        metavar="NAME",
+        help="Answer from this eval index (khabar eval --reuse-index).",
+    )
     args = parser.parse_args()
     if not DATA.exists():
         print(f"{DATA} is absent: nothing to fit (the development data lives beside the project).")
@@ -55,9 +62,10 @@ def main() -> int:
 
     xq = DATA / "eval" / "xquad-hi-dev"
     never_decline = {"min_evidence_score": -1.0, "min_evidence_score_cross_lingual": -1.0}
-    settings = Settings(data_dir=ROOT / ".khabar", **never_decline)
+    settings = Settings(data_dir=args.data_dir, **never_decline)
     # Ten passages, as in the evaluation: with the gold article taken out, five are still left to quote.
     pipeline = KhabarPipeline(settings, top_k=10)
+    pipeline.reuse_index = args.reuse_index
     info = pipeline.build(load_articles([xq / "articles.jsonl", DATA / "corpora" / "bbc-hindi.jsonl"]))
     print(f"index {info.index_name}: {info.status}, {info.index_chunks} chunks")
     from khabar import components

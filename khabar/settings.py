@@ -322,7 +322,7 @@ class AnswerSettings(BaseSettings):
         ),
     )
     min_evidence_score_cross_lingual: float = Field(
-        0.805,
+        0.800,
         description=(
             "The decline threshold when the question's language differs from the best sentence's "
             "(cross-lingual cosines run lower). Fitted on data: see bench/abstention.py."
