@@ -25,6 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from eval_index import add_index_options  # bench/ is the script folder, on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -180,14 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         help="A khabar eval report.json holding a 'stock' pipeline run on the same set.",
     )
     parser.add_argument("--with-stock", action="store_true", help="Run the stock pipeline here (slow).")
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument(
-        "--reuse-index",
-        default="",
-        metavar="NAME",
-        help="Answer from this eval index (khabar eval --reuse-index).",
-    )
+    add_index_options(parser)
     args = parser.parse_args(argv)
     if not XQUAD.is_dir() or not DISTRACTORS.is_file():
         print(f"{XQUAD} or {DISTRACTORS} is absent: nothing to measure.", file=sys.stderr)

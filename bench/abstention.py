@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from eval_index import add_index_options  # bench/ is the script folder, on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -44,13 +45,7 @@ def main() -> int:
         default=0.03,
         help="Cap on the share of answerable questions declined; the best-F1 threshold under it is chosen.",
     )
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
-    parser.add_argument(
-        "--reuse-index",
-        default="",
-        metavar="NAME",
-        help="Answer from this eval index (khabar eval --reuse-index).",
-    )
+    add_index_options(parser)
     args = parser.parse_args()
     if not DATA.exists():
         print(f"{DATA} is absent: nothing to fit (the development data lives beside the project).")

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from eval_index import add_index_options  # bench/ is the script folder, on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -157,17 +158,10 @@ def summary(correct: np.ndarray, questions: list[dict[str, Any]]) -> dict[str, f
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
     parser.add_argument("--sets", nargs="+", type=parse_set, default=[parse_set("xquad-hi-dev")])
     parser.add_argument("--candidates", type=int, default=None, help="Default: the setting.")
-    parser.add_argument(
-        "--reuse-index",
-        nargs="*",
-        default=[],
-        metavar="SET=NAME",
-        help="Answer from this existing eval index (as `khabar eval --reuse-index`).",
-    )
     parser.add_argument("--no-write", action="store_true", help="Report only; keep the shipped weights.")
+    add_index_options(parser, per_set=True)
     args = parser.parse_args(argv)
     if not DATA.is_dir():
         print(f"{DATA} is absent: nothing to fit.", file=sys.stderr)

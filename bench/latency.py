@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eval_index import add_index_options  # bench/ is the script folder, on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 XQUAD = DATA / "eval" / "xquad-hi-dev"
@@ -42,13 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
     parser.add_argument("--repeat", type=int, default=1, help="Ask each question R times per service.")
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
-    parser.add_argument(
-        "--reuse-index",
-        default="",
-        metavar="NAME",
-        help="Answer from this eval index (khabar eval --reuse-index).",
-    )
+    add_index_options(parser)
     args = parser.parse_args(argv)
     if not XQUAD.is_dir() or not DISTRACTORS.is_file():
         print(f"{XQUAD} or {DISTRACTORS} is absent: nothing to measure.", file=sys.stderr)

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from eval_index import add_index_options  # bench/ is the script folder, on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -39,8 +40,7 @@ def auc(high: np.ndarray, low: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=ROOT / ".khabar")
-    parser.add_argument("--reuse-index", default="", metavar="NAME")
+    add_index_options(parser)
     args = parser.parse_args(argv)
     if not XQUAD.is_dir():
         print(f"{XQUAD} is absent: nothing to measure.", file=sys.stderr)
