@@ -337,8 +337,9 @@ class AnswerSettings(BaseSettings):
         description=(
             "A question asking for a number or a date ('how many', 'when', 'कितने', 'कब') is declined "
             "when none of the best this-many sentences holds one it does not already contain "
-            "(0 = off): the article was found but does not state the fact. Chosen on data: see "
-            "bench/abstention.py."
+            "(0 = off): the article was found but does not state the fact. Off by default: on the "
+            "development sets it declined more answerable questions than near-topic ones it caught "
+            "(README, bench/near_topic/)."
         ),
     )
 

@@ -591,6 +591,20 @@ def cli(e2e: dict[str, Any], *args: str):
 
 
 @pytest.mark.integration
+def test_reuse_index_answers_from_the_index_given_and_refuses_a_missing_one(e2e, tmp_path):
+    built = json.loads((e2e["out"] / "report.json").read_text(encoding="utf-8"))
+    name = built["pipelines"]["khabar"]["index"]["index_name"]
+    reused = cli(e2e, "--limit", "1", "--reuse-index", name, "--out", str(tmp_path / "r"))
+    assert reused.exit_code == 0, reused.output
+    config = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))["pipelines"]["khabar"]
+    assert config["config"]["index_given"] and config["index"]["index_name"] == name
+    missing = cli(e2e, "--reuse-index", "eval-000000000000")
+    assert missing.exit_code == 2 and "no such index" in missing.output and name in missing.output
+    both = cli(e2e, "--reuse-index", name, "--rebuild")
+    assert both.exit_code == 2 and "would drop the index given" in both.output
+
+
+@pytest.mark.integration
 def test_end_to_end_report(e2e):
     result = e2e["result"]
     assert result.exit_code == 0, result.output

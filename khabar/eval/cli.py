@@ -39,6 +39,7 @@ from khabar.eval.data import (
     load_questions,
     sha256_file,
 )
+from khabar.eval.khabar_pipeline import check_reusable
 from khabar.eval.pipelines import PIPELINES, make_pipeline
 from khabar.eval.runner import Observer, check_thresholds, parse_threshold, run_eval
 
@@ -399,6 +400,11 @@ def eval_command(
         return
 
     request = _check_arguments(questions, articles, fail_under, pipeline)
+    if reuse_index:
+        try:
+            check_reusable(settings_mod.get_settings(), reuse_index, rebuild)
+        except ValueError as err:
+            raise _usage_error(str(err)) from err
     inputs = _load_inputs(request, limit)
     report = _run(
         request,

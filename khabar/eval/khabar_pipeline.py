@@ -51,6 +51,22 @@ def eval_index_name(file_hashes: list[str], settings: Settings) -> str:
     return "eval-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
+def check_reusable(settings: Settings, name: str, rebuild: bool = False) -> None:
+    """Raise ``ValueError`` (naming the eval indexes there are) unless ``name`` is an existing
+    eval index that ``--reuse-index`` may answer from; with ``rebuild`` it would be dropped."""
+    if rebuild:
+        raise ValueError(
+            f"--reuse-index {name} with --rebuild would drop the index given; use one of the two"
+        )
+    folder = components().index_path(settings, name)
+    if not (folder / "manifest.sqlite").exists():
+        there = sorted(p.name for p in folder.parent.glob("eval-*") if (p / "manifest.sqlite").exists())
+        raise ValueError(
+            f"--reuse-index {name}: there is no such index in {folder.parent} (eval indexes there: "
+            f"{', '.join(there) or 'none'}); give one of those, or leave the option out to build one"
+        )
+
+
 class KhabarPipeline:
     """Khabar itself: its ingestion builds the index and :class:`rag.service.QAService` answers."""
 
@@ -80,11 +96,9 @@ class KhabarPipeline:
         self.index_name = self.reuse_index or eval_index_name(
             [f.sha256 for f in articles.files], self.settings
         )
+        if self.reuse_index:
+            check_reusable(self.settings, self.reuse_index, self.rebuild)
         folder = components().index_path(self.settings, self.index_name)
-        if self.reuse_index and not (folder / "manifest.sqlite").exists():
-            raise FileNotFoundError(
-                f"--reuse-index {self.reuse_index}: there is no such index in {folder.parent}"
-            )
         if self.rebuild and folder.exists():
             components().open_index(self.settings, self.index_name).drop()
         existed = (folder / "manifest.sqlite").exists()
