@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from index.chroma import ChromaConfig
 from index.embedding import Embedder, load_embedder
@@ -21,15 +22,18 @@ from ingest.pipeline import Ingestor
 from khabar.settings import Settings
 from rag.alignment import PassageTieBreak, SentenceTieBreak, WordAligner
 from rag.answer import ExtractiveAnswerer
+from rag.condense import FollowUpCondenser
 from rag.evidence import SentenceEvidence
 from rag.followup import FollowUpRule
+from rag.generated import GeneratedAnswerer, GenerationLimits
 from rag.hybrid import FoldDuplicates, HybridRetriever, SpreadArticles
 from rag.query import QueryBuilder
 from rag.rerank import SentenceAwareReranker
 from rag.sentence_model import SHIPPED as SHIPPED_SENTENCE_MODEL
 from rag.sentence_model import LearnedSentenceOrder, SentenceFeatures, SentenceModel
 from rag.service import QAService
-from rag.stages import EvidenceStep
+from rag.stages import Answerer, EvidenceStep
+from rag.verify import ClaimVerifier, VerifyRules
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +129,116 @@ def word_aligner(settings: Settings, model: Embedder) -> WordAligner | None:
     return WordAligner(encoder)
 
 
-def service(settings: Settings, name: str | None = None, *, warm_up: bool = True) -> QAService:
-    """The question-answering service over one index, its stages as configured."""
+class LLMNotConfigured(ValueError):
+    """Generated answers were asked for, but no model is connected."""
+
+
+def llm_endpoint(settings: Settings) -> str:
+    """The connected model in a reader's words ("" when none is)."""
+    if settings.llm_gguf:
+        return f"the local model {Path(settings.llm_gguf).name}"
+    if settings.llm_base_url:
+        return f"the language model at {settings.llm_base_url}"
+    return ""
+
+
+def llm(settings: Settings):
+    """The connected language model (a llama-index LLM), or None when none is configured.
+
+    An OpenAI-compatible endpoint (llama.cpp's server, vLLM, Ollama's /v1, LM Studio, OpenAI)
+    through llama-index's OpenAILike; or a GGUF file in this process through llama-cpp-python,
+    the optional 'llm' extra.
+    """
+    if settings.llm_gguf:
+        try:
+            from llama_index.llms.llama_cpp import LlamaCPP
+        except ImportError as err:
+            raise LLMNotConfigured(
+                f"KHABAR_LLM_GGUF={settings.llm_gguf} needs the optional extra: pip install -e '.[llm]'"
+            ) from err
+        if not Path(settings.llm_gguf).is_file():
+            raise LLMNotConfigured(f"KHABAR_LLM_GGUF: no model file at {settings.llm_gguf}")
+        return LlamaCPP(
+            model_path=str(settings.llm_gguf),
+            temperature=settings.llm_temperature,
+            max_new_tokens=settings.llm_max_tokens,
+            context_window=4096,
+            verbose=False,
+        )
+    if not settings.llm_base_url:
+        return None
+    from llama_index.llms.openai_like import OpenAILike
+
+    return OpenAILike(
+        model=settings.llm_model,
+        api_base=settings.llm_base_url,
+        # The client refuses an empty key; local servers ignore it.
+        api_key=settings.llm_api_key.get_secret_value() or "not-needed",
+        is_chat_model=True,
+        context_window=32768,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        reuse_client=True,
+    )
+
+
+def answerers(
+    settings: Settings, model: Embedder, evidence: SentenceEvidence, connected: Any = None
+) -> tuple[ExtractiveAnswerer, dict[str, Answerer]]:
+    """The extractive answerer, and every answerer a question may choose by name: "extractive"
+    always, "generated" when a language model is connected (``connected``, a llama-index LLM,
+    else the one the settings name)."""
+    extractive = ExtractiveAnswerer(
+        settings.answer_sentences,
+        settings.min_evidence_score,
+        settings.answer_margin,
+        settings.min_evidence_score_cross_lingual,
+        settings.answer_type_sentences,
+    )
+    choices: dict[str, Answerer] = {"extractive": extractive}
+    connected = connected if connected is not None else llm(settings)
+    if connected is not None:
+        verifier = ClaimVerifier(
+            evidence,
+            model.embed_query,
+            VerifyRules(
+                settings.verify_min_similarity,
+                settings.verify_min_similarity_cross_lingual,
+                names=settings.verify_names,
+                numbers=settings.verify_numbers,
+            ),
+        )
+        limits = GenerationLimits(
+            passages=settings.answer_passages,
+            context_chars=settings.llm_context_chars,
+            max_chars=settings.llm_max_tokens
+            * 8,  # no tokeniser of the model here: 8 chars a token is generous
+            deadline_s=settings.llm_timeout,
+            min_share=settings.verify_min_share,
+        )
+        condenser = (
+            FollowUpCondenser(connected, settings.languages, settings.llm_timeout)
+            if settings.llm_condense_follow_ups
+            else None
+        )
+        choices["generated"] = GeneratedAnswerer(
+            connected, extractive, verifier, limits, settings.languages, condenser, llm_endpoint(settings)
+        )
+    elif settings.answerer == "generated":
+        raise LLMNotConfigured(
+            "KHABAR_ANSWERER=generated needs a language model: set KHABAR_LLM_BASE_URL (an OpenAI-compatible "
+            "endpoint such as http://127.0.0.1:8080/v1) or KHABAR_LLM_GGUF (a local model file)"
+        )
+    return extractive, choices
+
+
+def service(
+    settings: Settings, name: str | None = None, *, warm_up: bool = True, connected: Any = None
+) -> QAService:
+    """The question-answering service over one index, its stages as configured (``connected``: a
+    llama-index LLM to use instead of the configured one)."""
     model = embedder(settings)
     index = open_index(settings, name)
     candidates = max(settings.rerank_depth, settings.top_k)
@@ -169,13 +281,7 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
                 SentenceModel.load(model_file), SentenceFeatures(), settings.sentence_order_candidates
             )
         )
-    answerer = ExtractiveAnswerer(
-        settings.answer_sentences,
-        settings.min_evidence_score,
-        settings.answer_margin,
-        settings.min_evidence_score_cross_lingual,
-        settings.answer_type_sentences,
-    )
+    _, choices = answerers(settings, model, evidence, connected)
     qa = QAService(
         index,
         QueryBuilder(model, settings.languages, FollowUpRule(settings.follow_up_max_terms)),
@@ -192,10 +298,11 @@ def service(settings: Settings, name: str | None = None, *, warm_up: bool = True
         passage_steps,
         evidence,
         evidence_steps,
-        answerer,
+        choices[settings.answerer],
         top_k=settings.top_k,
         candidates=candidates,
         answer_passages=settings.answer_passages,
+        alternatives=choices,
     )
     if warm_up:
         # The first forward pass pays torch's one-time set-up, and lingua loads its Latin-script

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.embedding import BUNDLED_E5
@@ -344,6 +344,114 @@ class AnswerSettings(BaseSettings):
     )
 
 
+class GenerationSettings(BaseSettings):
+    """Generated answers from a language model the user connects (off by default), and how they
+    are checked against their citations before they are shown (rag/verify.py)."""
+
+    model_config = _CONFIG
+
+    answerer: Literal["extractive", "generated"] = Field(
+        "extractive",
+        description=(
+            "'extractive' quotes the best sentences verbatim; 'generated' asks the connected language "
+            "model (llm_base_url or llm_gguf) to answer in the question's language, checks every "
+            "sentence against the passage it cites, and falls back to the quoted answer."
+        ),
+    )
+    llm_base_url: str = Field(
+        "",
+        description=(
+            "OpenAI-compatible chat endpoint, e.g. http://127.0.0.1:8080/v1 (llama.cpp's server), "
+            "http://127.0.0.1:11434/v1 (Ollama), or https://api.openai.com/v1."
+        ),
+    )
+    llm_model: str = Field(
+        "local", description="Model name sent to the endpoint (Ollama and OpenAI need it)."
+    )
+    llm_api_key: SecretStr = Field(
+        SecretStr(""), description="API key for the endpoint (local servers need none); never printed."
+    )
+    llm_gguf: Path | None = Field(
+        None,
+        description=(
+            "A local GGUF model file run in this process through llama-cpp-python (the optional "
+            "'llm' extra) instead of an endpoint."
+        ),
+    )
+    llm_timeout: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "Seconds an answer may take from the model, in all; also the longest wait for any one "
+            "piece of it. Past it the reader gets the quoted answer."
+        ),
+    )
+    llm_max_retries: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Retries of a failed request (connection errors, 429, 5xx) before falling back.",
+    )
+    llm_max_tokens: int = Field(
+        400, ge=16, description="Longest answer the model may write, in its tokens (the token budget)."
+    )
+    llm_context_chars: int = Field(
+        6000,
+        ge=500,
+        description=(
+            "Characters of passages sent to the model at most, shared among the answer passages "
+            "(each cut around its best sentence): small local models have short context windows."
+        ),
+    )
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the model.")
+    llm_condense_follow_ups: bool = Field(
+        True,
+        description=(
+            "With a generated answerer, a follow-up is rewritten by the model into a standalone "
+            "question in the language it was asked in, then searched (the decline rules apply to it)."
+        ),
+    )
+    verify_min_similarity: float = Field(
+        0.86,
+        description=(
+            "Cosine between an answer sentence and the best sentence of the passage it cites, below "
+            "which the sentence is unsupported (same language). Fitted: bench/fit_verifier.py."
+        ),
+    )
+    verify_min_similarity_cross_lingual: float = Field(
+        0.80,
+        description=(
+            "The same, when the answer sentence and the cited passage are in different languages. "
+            "Fitted: bench/fit_verifier.py."
+        ),
+    )
+    verify_names: Literal["off", "same-language", "always"] = Field(
+        "same-language",
+        description=(
+            "An answer sentence naming someone or something (capitalised words not in the question) "
+            "is unsupported unless its cited passage names it too ('same-language': only when the "
+            "passage is in the answer's language; across scripts translated names such as 'North "
+            "Korea' / 'उत्तर कोरिया' cannot be found by spelling). Chosen with bench/fit_verifier.py."
+        ),
+    )
+    verify_numbers: bool = Field(
+        True,
+        description=(
+            "An answer sentence stating a number not in the question is unsupported unless its cited "
+            "passage states it (digits of either script, or words)."
+        ),
+    )
+    verify_min_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the model's sentences that must be verified for its answer to be shown (the "
+            "unsupported ones dropped, with a note); below it the reader gets the quoted answer."
+        ),
+    )
+
+
 class ServeSettings(BaseSettings):
     """Where the web chat listens."""
 
@@ -375,6 +483,7 @@ class Settings(
     RetrievalSettings,
     EvidenceSettings,
     AnswerSettings,
+    GenerationSettings,
     ServeSettings,
 ):
     """Every setting, flat (``KHABAR_<NAME>``), declared in the typed part it belongs to: the
@@ -428,5 +537,8 @@ def describe(settings: Settings) -> list[tuple[str, Any, str, str]]:
             origin = f".env ({env_name})"
         else:
             origin = "default"
-        rows.append((name, getattr(settings, name), origin, field.description or ""))
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):  # say whether a key is set, never what it is
+            value = "(set, hidden)" if value.get_secret_value() else "(not set)"
+        rows.append((name, value, origin, field.description or ""))
     return rows

@@ -1,6 +1,6 @@
 """Extractive answers: the sentences that best answer the question, quoted verbatim and cited.
 
-This is the default backend and the fallback for any generated-answer backend added later;
+This is the default answerer and the fallback of the generated one (:mod:`rag.generated`);
 an answerer takes the question and scored evidence and returns an ``Answer``.
 
 Declining: the answer is withheld when the best sentence's evidence score (cosine similarity to
@@ -21,7 +21,7 @@ Both thresholds come from the same fit, one per kind of pair (figures:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from index.records import Passage
 from rag.answer_type import AnswerType, expected_type, supports
@@ -127,7 +127,7 @@ class ExtractiveAnswerer:
         return chosen
 
     def answer(self, query: Query, evidence: list[Evidence], passages: list[Passage]) -> Answer:
-        question, question_language = query.text, query.language
+        question, question_language = query.question, query.language
         missing = self.lacks_answer_type(query, evidence) if evidence else None
         chosen = [] if query.overrides or missing else self.select(evidence, question_language)
         best = max((e.score for e in evidence), default=None)
@@ -157,6 +157,10 @@ class ExtractiveAnswerer:
         citations = [make_citation(i, ev, query) for i, ev in enumerate(chosen, start=1)]
         text = " ".join(f"{c.sentence} [{c.marker}]" for c in citations)
         return Answer(question, text, citations, declined=False, passages=passages, confidence=confidence)
+
+    def standalone(self, question: str, history: Sequence[str]) -> str | None:
+        """No rewriting without a model: the follow-up rule decides what is searched."""
+        return None
 
     def stream(
         self, query: Query, evidence: list[Evidence], passages: list[Passage]

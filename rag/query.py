@@ -35,6 +35,14 @@ class Query:
     terms: frozenset[str] = field(default_factory=frozenset)  # analysed terms of ``text``
     filters: SearchFilters | None = None
     embed_ms: float = 0.0
+    # As typed, when ``text`` is a rewrite of it (a follow-up condensed into a standalone
+    # question); answers are given to what was asked.
+    asked: str = ""
+
+    @property
+    def question(self) -> str:
+        """The question as the user asked it."""
+        return self.asked or self.text
 
 
 class EmptyQuestion(ValueError):
@@ -54,28 +62,37 @@ class QueryBuilder:
         self.follow_up = follow_up or FollowUpRule()
 
     def build(
-        self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        history: Sequence[str] = (),
+        standalone: str | None = None,
     ) -> Query:
-        text = " ".join(question.split())
-        if is_blank(text):
+        """``standalone``: the question rewritten to stand alone (a condensed follow-up); it is then
+        what is searched and scored, while the language is the one the user wrote in and the
+        guard reads both."""
+        asked = " ".join(question.split())
+        if is_blank(asked):
             raise EmptyQuestion()
+        text = " ".join((standalone or "").split()) or asked
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(text)
         search_text, search_vector = text, vector
-        follows_up = bool(history) and self.follow_up.continues(text)
-        if follows_up:
+        follows_up = text != asked or (bool(history) and self.follow_up.continues(text))
+        if follows_up and text == asked:
             search_text = f"{history[-1]} {text}"
             search_vector = self.embedder.embed_query(search_text)
         embed_ms = round((time.perf_counter() - t0) * 1000, 2)
         return Query(
             text=text,
-            language=detect_language(text, self.languages),
+            language=detect_language(asked, self.languages),
             vector=vector,
             search_text=search_text,
             search_vector=search_vector,
             follows_up=follows_up,
-            overrides=asks_to_override(text),
+            overrides=asks_to_override(asked) or asks_to_override(text),
             terms=frozenset(analyze(text)),
             filters=filters,
             embed_ms=embed_ms,
+            asked=asked if text != asked else "",
         )

@@ -8,7 +8,7 @@ answerer. The service takes its stages, not settings: ``khabar.components`` buil
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.records import Passage, SearchFilters
@@ -48,7 +48,10 @@ class QAService:
         top_k: int,
         candidates: int,
         answer_passages: int,
+        alternatives: Mapping[str, Answerer] | None = None,
     ):
+        """``answerer`` answers by default; ``alternatives`` are the answerers a caller may choose by
+        name for one question (the chat's toggle, ``khabar ask --answerer``, eval side by side)."""
         self.index = index
         self.queries = queries
         self.retriever = retriever
@@ -56,6 +59,7 @@ class QAService:
         self.evidence = evidence
         self.evidence_steps = list(evidence_steps)
         self.answerer = answerer
+        self.alternatives = dict(alternatives or {})
         self.top_k = top_k
         # The reranker may lift a candidate from below the cut: the steps see more than are kept.
         self.candidates = max(candidates, top_k)
@@ -67,17 +71,38 @@ class QAService:
     def close(self) -> None:
         self.index.close()
 
-    def ask(self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()) -> Answer:
+    def answerer_for(self, name: str | None) -> Answerer:
+        """The answerer called ``name`` (None: the default); KeyError names the ones there are."""
+        if name is None:
+            return self.answerer
+        if name not in self.alternatives:
+            raise KeyError(
+                f"no answerer {name!r} is configured (there is: {', '.join(self.alternatives) or '-'})"
+            )
+        return self.alternatives[name]
+
+    def ask(
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        history: Sequence[str] = (),
+        answerer: str | None = None,
+    ) -> Answer:
         """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first."""
-        *_, answer = self.ask_stream(question, filters, history)
+        *_, answer = self.ask_stream(question, filters, history, answerer)
         assert isinstance(answer, Answer)
         return answer
 
     def search(
-        self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        history: Sequence[str] = (),
+        standalone: str | None = None,
     ) -> Search:
-        """The question's passages, best first: retrieval, then every passage step, then the cut."""
-        query = self.queries.build(question, filters, history)
+        """The question's passages, best first: retrieval, then every passage step, then the cut
+        (``standalone``: the question rewritten to stand alone, searched instead)."""
+        query = self.queries.build(question, filters, history, standalone)
         passages = self.retriever.retrieve(query, self.candidates)
         for step in self.passage_steps:
             passages = step.process(query, passages)
@@ -93,26 +118,36 @@ class QAService:
         return evidence
 
     def ask_stream(
-        self, question: str, filters: SearchFilters | None = None, history: Sequence[str] = ()
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        history: Sequence[str] = (),
+        answerer: str | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas while the answerer writes, then the finished ``Answer`` (with timings).
 
         A follow-up that continues the conversation ("And what did he promise?") is retrieved
         together with the previous question, so that the topic carries over; a question that stands
         alone is searched as asked (:mod:`rag.followup`). Sentences are always scored against the
-        question as asked.
+        question as asked. An answerer with a language model may first rewrite a follow-up as a
+        standalone question in its language; that rewrite is then searched and scored instead.
+        ``answerer`` names one of the configured answerers (None: the default).
         """
+        chosen = self.answerer_for(answerer)
         t0 = time.perf_counter()
-        found = self.search(question, filters, history)
+        standalone = chosen.standalone(question, history) if history else None
+        t1 = time.perf_counter()
+        found = self.search(question, filters, history, standalone)
         t2 = time.perf_counter()
         evidence = self.evidence_for(found, found.passages)
-        for piece in self.answerer.stream(found.query, evidence, found.passages):
+        for piece in chosen.stream(found.query, evidence, found.passages):
             if isinstance(piece, Answer):
                 t3 = time.perf_counter()
                 embed_ms = found.query.embed_ms
                 piece.timings_ms = {
+                    **({"condense": round((t1 - t0) * 1000, 2)} if standalone is not None else {}),
                     "embed": embed_ms,
-                    "retrieve": round((t2 - t0) * 1000 - embed_ms, 2),
+                    "retrieve": round((t2 - t1) * 1000 - embed_ms, 2),
                     "answer": round((t3 - t2) * 1000, 2),
                     "total": round((t3 - t0) * 1000, 2),
                 }

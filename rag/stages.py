@@ -3,7 +3,7 @@ the service (llama-index's retriever -> node postprocessors -> synthesizer is th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from index.records import Passage
@@ -40,4 +40,9 @@ class Answerer(Protocol):
         self, query: Query, evidence: list[Evidence], passages: list[Passage]
     ) -> Iterator[str | Answer]:
         """Text deltas as they are produced, then the finished ``Answer``."""
+        ...
+
+    def standalone(self, question: str, history: Sequence[str]) -> str | None:
+        """The follow-up ``question`` rewritten to stand alone, or None to search it by the
+        follow-up rule (:mod:`rag.followup`)."""
         ...

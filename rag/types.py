@@ -44,6 +44,40 @@ class Citation:
 
 
 @dataclass
+class ClaimCheck:
+    """One sentence of a generated answer, checked against the passages it cites."""
+
+    text: str  # the sentence as written, without its markers
+    markers: list[int]  # the [n] it cites
+    supported: bool
+    similarity: float  # best cosine to a sentence of a cited passage (0 when it cites none)
+    reason: str = ""  # why it is unsupported ("" when supported)
+    missing: list[str] = field(default_factory=list)  # names and numbers the cited text lacks
+
+
+@dataclass
+class Verification:
+    """What checking a generated answer found: which sentences are shown, and why any were not."""
+
+    checks: list[ClaimCheck] = field(default_factory=list)
+    # Why the reader got the quoted answer instead ("" when the generated answer is shown).
+    fallback: str = ""
+
+    @property
+    def verified(self) -> int:
+        return sum(c.supported for c in self.checks)
+
+    @property
+    def dropped(self) -> list[ClaimCheck]:
+        return [c for c in self.checks if not c.supported]
+
+    @property
+    def share(self) -> float:
+        """Share of the model's sentences that were verified (0 when it wrote none)."""
+        return self.verified / len(self.checks) if self.checks else 0.0
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -54,9 +88,18 @@ class Answer:
     # Evidence score of the best sentence (rag.evidence): what declining is decided on.
     confidence: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Who wrote ``text``: "extractive" (quoted sentences) or "generated" (a language model, every
+    # sentence shown verified against its citation). A generated answer that failed its checks is
+    # answered extractively, with ``verification.fallback`` saying why.
+    answerer: str = "extractive"
+    verification: Verification | None = None
+    usage: dict[str, int] = field(default_factory=dict)  # the model's tokens, when it reports them
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        if self.verification is not None:
+            data["verification"]["verified"] = self.verification.verified
+            data["verification"]["share"] = round(self.verification.share, 4)
         for c in data["citations"]:
             c["highlight"] = list(c["highlight"])
             c["matches"] = [list(pair) for pair in c["matches"]]
