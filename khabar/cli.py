@@ -194,10 +194,30 @@ def make_filters(lang, source, date_from, date_to):
         raise typer.Exit(2) from err
 
 
-def open_service():
+AnswererOption = Annotated[
+    str | None,
+    typer.Option(
+        "--answerer",
+        help="'extractive' (quoted sentences) or 'generated' (the connected language model, verified; "
+        "env KHABAR_ANSWERER).",
+    ),
+]
+
+
+def open_service(answerer: str | None = None):
     from khabar import components
 
-    service = components.service(settings_mod.get_settings())
+    if answerer is not None and answerer not in ("extractive", "generated"):
+        err_console.print(
+            f"[red]--answerer must be 'extractive' or 'generated', not {escape(answerer)!r}[/red]"
+        )
+        raise typer.Exit(2)
+    try:
+        settings = settings_mod.configure(answerer=answerer)
+        service = components.service(settings)
+    except components.LLMNotConfigured as err:
+        err_console.print(f"[red]{escape(str(err))}[/red]")
+        raise typer.Exit(2) from err
     if service.is_empty():
         err_console.print(
             "[yellow]The index is empty.[/yellow] Add articles first, e.g. `khabar ingest corpus/`."
@@ -214,8 +234,9 @@ def ask(
     source: FilterSource = None,
     date_from: FilterFrom = None,
     date_to: FilterTo = None,
+    answerer: AnswererOption = None,
 ) -> None:
-    """Answer one question with quoted, cited sentences."""
+    """Answer one question with cited sentences (quoted, or written by a connected model and verified)."""
     from index.text import is_blank
 
     if is_blank(question):  # said before the model loads; service.ask would refuse it too
@@ -224,15 +245,51 @@ def ask(
     if top_k:
         settings_mod.configure(top_k=top_k)
     filters = make_filters(lang, source, date_from, date_to)
-    service = open_service()
-    answer = service.ask(question, filters)
+    service = open_service(answerer)
+    answer = answer_streaming(service, question, filters, (), live=not as_json)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         print_answer(answer)
 
 
+def answer_streaming(service, question: str, filters, history, live: bool):
+    """The answer, with a generated one's text shown as the model writes it (``live``); the
+    verified answer follows in full. Quoted answers are ready at once and are not echoed."""
+    generated = service.answerer is service.alternatives.get("generated")
+    answer = None
+    streamed = False
+    for event in service.ask_stream(question, filters, history):
+        if isinstance(event, str):
+            if live and generated and event:
+                console.print(Text(event, style="dim"), end="")
+                streamed = True
+        else:
+            answer = event
+    if streamed:
+        console.print()
+    return answer
+
+
+def print_verification(answer) -> None:
+    """What checking a generated answer found: the sentences left out, or why it was not shown."""
+    checked = answer.verification
+    if checked is None:
+        return
+    if checked.fallback:
+        console.print(
+            Text(
+                f"The language model's answer was not shown: {checked.fallback}. Quoted instead:",
+                style="yellow",
+            )
+        )
+        return
+    for dropped in checked.dropped:
+        console.print(Text(f"Left out, not verified: “{dropped.text}” ({dropped.reason})", style="yellow"))
+
+
 def print_answer(answer) -> None:
+    print_verification(answer)
     if answer.declined:
         console.print(Panel(Text(answer.text), title="No answer", border_style="yellow"))
         console.print(f"[dim]({answer.reason})[/dim]")
@@ -241,7 +298,13 @@ def print_answer(answer) -> None:
             for p in answer.passages[:3]:
                 console.print(Text(f"  · {p.title or p.article_id}: {p.text[:160]}…"))
         return
-    console.print(Panel(Text(answer.text), title="Answer", border_style="green"))
+    title = (
+        f"Answer · written by the language model, {answer.verification.verified} sentence(s) checked "
+        "against their citations"
+        if answer.answerer == "generated" and answer.verification
+        else "Answer"
+    )
+    console.print(Panel(Text(answer.text), title=title, border_style="green"))
     console.print("[bold]Sources[/bold]")
     by_passage: dict[str, list] = {}
     for c in answer.citations:  # one panel per passage, every sentence cited from it marked
@@ -268,12 +331,15 @@ def chat(
     source: FilterSource = None,
     date_from: FilterFrom = None,
     date_to: FilterTo = None,
+    answerer: AnswererOption = None,
 ) -> None:
-    """Ask questions one after another in the terminal (empty line or Ctrl-D to quit)."""
+    """Ask questions one after another in the terminal (empty line or Ctrl-D to quit); a
+    follow-up continues the conversation."""
     from rag.query import EmptyQuestion
 
     filters = make_filters(lang, source, date_from, date_to)
-    service = open_service()
+    service = open_service(answerer)
+    history: list[str] = []
     while True:
         try:
             question = console.input("[bold cyan]?[/bold cyan] ")
@@ -282,10 +348,11 @@ def chat(
         if not question.strip():
             break
         try:
-            answer = service.ask(question, filters)
+            answer = answer_streaming(service, question, filters, history, live=True)
         except EmptyQuestion as err:  # only zero-width characters: say so, and wait for the next
             err_console.print(str(err))
             continue
+        history.append(question)
         print_answer(answer)
 
 

@@ -9,8 +9,11 @@ embedder, a shared Chroma server, a generated-answer backend) is chosen here and
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from llama_index.core.llms import ChatMessage, MessageRole
 
 from index.chroma import ChromaConfig
 from index.embedding import Embedder, load_embedder
@@ -142,6 +145,14 @@ def llm_endpoint(settings: Settings) -> str:
     return ""
 
 
+def chatml(messages: Sequence[ChatMessage]) -> str:
+    """Messages in the ChatML prompt format that small instruct GGUF models use (SmolLM2, Qwen);
+    llama-index's LlamaCPP defaults to Llama 2's. A model with another format is best served by
+    llama.cpp's server, which reads the template from the file, and reached by KHABAR_LLM_BASE_URL."""
+    turns = [f"<|im_start|>{m.role.value}\n{m.content}<|im_end|>\n" for m in messages]
+    return "".join(turns) + "<|im_start|>assistant\n"
+
+
 def llm(settings: Settings):
     """The connected language model (a llama-index LLM), or None when none is configured.
 
@@ -162,7 +173,10 @@ def llm(settings: Settings):
             model_path=str(settings.llm_gguf),
             temperature=settings.llm_temperature,
             max_new_tokens=settings.llm_max_tokens,
-            context_window=4096,
+            context_window=settings.llm_gguf_context_tokens,
+            model_kwargs={"n_ctx": settings.llm_gguf_context_tokens},
+            messages_to_prompt=chatml,
+            completion_to_prompt=lambda text: chatml([ChatMessage(role=MessageRole.USER, content=text)]),
             verbose=False,
         )
     if not settings.llm_base_url:

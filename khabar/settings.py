@@ -378,6 +378,9 @@ class GenerationSettings(BaseSettings):
             "'llm' extra) instead of an endpoint."
         ),
     )
+    llm_gguf_context_tokens: int = Field(
+        4096, ge=512, description="Context window the local GGUF model is loaded with (llm_gguf only)."
+    )
     llm_timeout: float = Field(
         60.0,
         gt=0,

@@ -39,7 +39,7 @@ ANSWER_SYSTEM = (
     "another language. Keep names and numbers as the passages give them.\n"
     "- Answer in one to three short sentences.\n"
     "- End every sentence with the number of the passage that supports it in square brackets, "
-    "like [1] or [2][3].\n"
+    "like [1] or [2][3]. For example: The minister resigned on Monday [2].\n"
     "- Say nothing the passages do not say.\n"
     "- If the passages do not answer the question, say so in one sentence and cite nothing."
 )
@@ -82,13 +82,11 @@ def answer_messages(
         passage_block(i, p, window(p.text, span, share))
         for i, (p, span) in enumerate(zip(passages, focus, strict=True), start=1)
     ]
-    user = (
-        "Passages:\n\n"
-        + "\n\n".join(blocks)
-        + f"\n\nQuestion: {question}\nAnswer in {language_name(language)}:"
-    )
+    name = language_name(language)
+    ask = f"Question: {question}\nAnswer in {name}, citing the passages like [1]:"
+    user = "Passages:\n\n" + "\n\n".join(blocks) + "\n\n" + ask
     return [
-        ChatMessage(role=MessageRole.SYSTEM, content=ANSWER_SYSTEM.format(language=language_name(language))),
+        ChatMessage(role=MessageRole.SYSTEM, content=ANSWER_SYSTEM.format(language=name)),
         ChatMessage(role=MessageRole.USER, content=user),
     ]
 

@@ -316,3 +316,68 @@ def test_problem_lines_show_file_names_as_written_one_line_each(monkeypatch, cap
     assert lines[2].startswith("  skipped /news/a\\nb.json: ")
     assert lines[3].startswith("  skipped /news/\\x1b[31mred.txt: ") and "\x1b" not in err
     assert "[/dim]x: same text as [y]; stored once" in out
+
+
+GOOD_REPLY = (
+    "The US State Department said the Biden administration will not hesitate to impose additional "
+    "sanctions on Moscow and North Korea if there is a new arms deal [1]."
+)
+
+
+def test_ask_generated_without_a_model_is_a_usage_error_naming_the_settings(cli, tmp_path):
+    result = cli("--data-dir", str(tmp_path / "data"), "ask", "--answerer", "generated", "Who won?")
+    assert result.exit_code == 2
+    assert "KHABAR_LLM_BASE_URL" in result.stderr and "KHABAR_LLM_GGUF" in result.stderr
+    result = cli("--data-dir", str(tmp_path / "data"), "ask", "--answerer", "poem", "Who won?")
+    assert result.exit_code == 2 and "'extractive' or 'generated'" in result.stderr
+
+
+def test_ask_and_chat_stream_a_verified_answer_from_an_endpoint_and_fall_back(cli, tmp_path, monkeypatch):
+    from khabar import cli as cli_mod
+    from tests.llm_fakes import ChatServer
+
+    data = str(tmp_path / "data")
+    assert cli("--data-dir", data, "ingest", str(CORPUS)).exit_code == 0
+    server = ChatServer()
+    try:
+        monkeypatch.setenv("KHABAR_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("KHABAR_LLM_MAX_RETRIES", "0")
+        config = config_rows(cli("config").stdout)
+        assert config["llm_base_url"].startswith(server.base_url)
+        assert config["llm_api_key"].startswith("(not set)")
+        server.reply(GOOD_REPLY)
+        result = cli(
+            "--data-dir", data, "ask", "--answerer", "generated", "What did the US State Department warn?"
+        )
+        assert result.exit_code == 0, result.stderr
+        assert "written by the language model" in result.stdout
+        assert "Biden administration" in result.stdout and "प्रतिबंध" in result.stdout  # answer, Hindi source
+
+        server.status(503, "overloaded")
+        result = cli(
+            "--data-dir",
+            data,
+            "ask",
+            "--json",
+            "--answerer",
+            "generated",
+            "What did the US State Department warn?",
+        )
+        doc = json.loads(result.stdout)
+        assert doc["answerer"] == "extractive" and "HTTP 503" in doc["verification"]["fallback"]
+        assert "प्रतिबंध" in doc["citations"][0]["sentence"]
+
+        # The chat passes the conversation on: the follow-up is condensed by the model first.
+        server.reply("What did the US State Department warn about the arms deal?")
+        lines = iter(["What did the US State Department warn?", "And about the arms deal?", ""])
+        monkeypatch.setattr(cli_mod.console, "input", lambda prompt="": next(lines))
+        monkeypatch.setenv("KHABAR_ANSWERER", "generated")
+        result = cli("--data-dir", data, "chat")
+        assert result.exit_code == 0, result.output
+        condense = [r for r in server.requests if "Earlier questions" in r["messages"][-1]["content"]]
+        assert (
+            len(condense) == 1
+            and "What did the US State Department warn?" in condense[0]["messages"][-1]["content"]
+        )
+    finally:
+        server.close()
