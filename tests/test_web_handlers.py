@@ -421,6 +421,22 @@ def test_the_toggle_is_offered_only_when_a_model_is_connected(handlers):
     )
 
 
+@pytest.mark.parametrize(
+    ("reported", "shown"),
+    [
+        ("tiny-chat", "tiny-chat"),
+        ("org/tiny-chat-7b", "org/tiny-chat-7b"),
+        ("/home/me/models/qwen-1.5b.gguf", "qwen-1.5b.gguf"),
+        ("C:\\models\\qwen.gguf", "qwen.gguf"),
+        (None, ""),
+    ],
+)
+def test_the_model_is_named_without_this_machines_folders(reported, shown):
+    service = GeneratingService()
+    service.alternatives["generated"].llm.metadata.model_name = reported
+    assert answerer_choice(service).model == shown
+
+
 def test_the_page_shows_the_toggle_with_the_default_and_asks_with_it(handlers):
     def toggle(backend: Backend) -> gr.Radio:
         with build(backend) as demo:

@@ -9,6 +9,7 @@ one, so it answers as it always did.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PureWindowsPath
 from typing import Any
 
 GENERATED = "generated"
@@ -49,9 +50,13 @@ def answerer_choice(service: Any) -> AnswererChoice:
 
 
 def model_name(answerer: Any) -> str:
-    """The model's own name as its client reports it ("" when it reports none)."""
+    """The model's own name as its client reports it ("" when it reports none). A local model
+    file is named by its file name: the reader has no business with this machine's folders."""
     try:
         name = answerer.llm.metadata.model_name
     except Exception:  # any answerer shape: the label then just says "the language model"
         return ""
-    return name if isinstance(name, str) else ""
+    if not isinstance(name, str):
+        return ""
+    a_file = name.lower().endswith(".gguf") or name.startswith("/") or "\\" in name
+    return PureWindowsPath(name).name if a_file else name  # "org/model" names stay whole
