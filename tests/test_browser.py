@@ -152,6 +152,7 @@ def test_example_question_answers_with_the_highlighted_hindi_sentence(page: Page
     chat = page.locator("#khabar-chat")
     for example in ("What did Kim promise Russia?", "अमेरिकी विदेश विभाग ने क्या चेतावनी दी?"):
         expect(chat).to_contain_text(example)
+    expect(page.locator("#khabar-answerer")).to_be_hidden()  # no language model: no choice
     chat.get_by_text("What did the US State Department warn?").click()
     expect(page.locator("#khabar-t1-src-1")).to_be_visible(timeout=ANSWER_TIMEOUT)
 
@@ -246,6 +247,89 @@ def test_phone_width_shows_chat_and_sources_without_sideways_scrolling(browser: 
         expect(phone.locator("#khabar-sources mark").first).to_be_in_viewport()
     finally:
         session.check_and_close()
+
+
+# --- generated answers, from a local OpenAI-compatible server ---------------------------------
+
+GOOD_ENGLISH = (
+    "The US State Department said the Biden administration will not hesitate to impose additional "
+    "sanctions on Moscow and North Korea if there is a new arms deal [1]."
+)
+SANCTIONS_HI = "प्रतिबंध"
+
+
+@pytest.fixture(scope="module")
+def generating(tmp_path_factory, model_cache) -> Iterator[dict[str, Any]]:
+    """A second app over the shipped corpus, configured (as a user would, by environment) with a
+    language model: a local server whose replies each test sets."""
+    from khabar import components
+    from khabar.web.serve import launch
+    from tests.llm_fakes import ChatServer
+
+    server = ChatServer()
+    data = tmp_path_factory.mktemp("generated-web") / "data"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KHABAR_LLM_BASE_URL", server.base_url)
+        env.setenv("KHABAR_LLM_MODEL", "scripted")
+        env.setenv("KHABAR_LLM_TIMEOUT", "20")
+        env.setenv("KHABAR_LLM_MAX_RETRIES", "0")
+        settings = Settings(data_dir=data, model_cache_dir=model_cache)
+    ingestor = components.ingestor(settings)
+    try:
+        assert ingestor.ingest([ROOT / "corpus"]).ok
+    finally:
+        ingestor.close()
+    port = free_port()
+    demo = launch(settings, host="127.0.0.1", port=port, block=False)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}/", "server": server}
+    finally:
+        demo.close()
+        server.close()
+        settings_mod.reset()
+
+
+def test_generated_answer_is_shown_checked_and_falls_back_when_the_model_fails(browser: Browser, generating):
+    server = generating["server"]
+    server.reply(GOOD_ENGLISH)
+    session = open_session(browser, generating["url"], viewport={"width": 1280, "height": 900})
+    page = session.page
+    toggle = page.locator("#khabar-answerer")
+    expect(toggle.get_by_label("Quoted sentences")).to_be_checked()  # the configured default
+    toggle.get_by_label("Written by the language model").check()
+
+    ask(page, "What did the US State Department warn?", turn=1)
+    answer = last_bot(page)
+    expect(answer).to_contain_text("will not hesitate to impose additional sanctions on Moscow")
+    expect(answer).to_contain_text("Written by the language model (scripted)")
+    expect(answer).to_contain_text("every sentence checked against the sentence it cites")
+    expect(answer.locator('a[href="#khabar-t1-src-1"]')).to_have_text("[1]")
+    marks = page.locator("#khabar-sources mark.khabar-hl")
+    expect(marks.first).to_be_visible()
+    assert any(SANCTIONS_HI in t for t in marks.all_inner_texts())  # the Hindi sentence, verbatim
+    assert server.requests[-1]["stream"] is True
+    out = ROOT / "test-output"
+    out.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(out / "generated-answer.png"))
+
+    server.status(500, "boom")
+    ask(page, "What did the US State Department warn?", turn=2)
+    fallback = last_bot(page)
+    expect(fallback).to_contain_text("The language model's answer was not shown")
+    expect(fallback).to_contain_text("it answered HTTP 500")
+    expect(fallback).to_contain_text(STATE_DEPT_HI)  # the quoted answer
+    expect(page.locator("#khabar-t2-src-1")).to_be_visible()
+
+    # The chat still answers: quoting, this time, without asking the model at all.
+    asked = len(server.requests)
+    toggle.get_by_label("Quoted sentences").check()
+    ask(page, "What did Kim promise Russia?", turn=3)
+    expect(last_bot(page)).to_contain_text("किम")
+    expect(last_bot(page)).not_to_contain_text("not shown")
+    expect(page.locator("#khabar-t3-src-1")).to_be_visible()
+    assert len(server.requests) == asked
+    session.check_and_close()
 
 
 # --- adding articles --------------------------------------------------------------------------

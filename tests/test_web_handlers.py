@@ -12,13 +12,18 @@ from typing import Any
 import gradio as gr
 import pytest
 from gradio.helpers import special_args
+from markdown_it import MarkdownIt
 
 from index.lock import IndexBusy
 from ingest.pipeline import FileResult, IngestReport, Progress
+from khabar.web.answerers import AnswererChoice, answerer_choice
 from khabar.web.backend import Backend
 from khabar.web.collection import Facets
 from khabar.web.handlers import ChatHandlers, Turn
-from rag.types import Answer, Citation
+from khabar.web.render import answer_markdown
+from khabar.web.stream import answer_events
+from khabar.web.ui import build
+from rag.types import Answer, Citation, ClaimCheck, Verification
 
 PASSAGE = "The council met on Monday. It approved the budget for 2024. Protests followed."
 SENTENCE = "It approved the budget for 2024."
@@ -345,3 +350,226 @@ def test_gradio_finds_the_event_data_and_progress_parameters_of_the_methods(hand
         assert (progress_index, event_index) == (None, 0), method.__name__
     _, progress_index, event_index, _ = special_args(handlers.add_articles)
     assert (progress_index, event_index) == (1, None)
+
+
+# --- generated answers: the toggle, the labels, the notes --------------------------------------
+
+MODEL_TEXT = "The council approved the 2024 budget "
+
+
+def generated_answer(question: str, marker: int = 2, **verification: Any) -> Answer:
+    """An English answer written by a model, citing only [``marker``], with its checks."""
+    answer = make_answer(question)
+    answer.citations[0].marker = marker
+    answer.text = f"{MODEL_TEXT}[{marker}]."
+    answer.answerer = "generated"
+    checks = verification.pop("checks", [ClaimCheck(MODEL_TEXT.strip(), [marker], True, 0.93)])
+    answer.verification = Verification(checks, **verification)
+    return answer
+
+
+class GeneratingService(FakeService):
+    """A service with a connected model: answers with the answerer it is asked for by name."""
+
+    def __init__(self, answers: dict[str, Any] | None = None, pieces: tuple[str, ...] = ("The council ",)):
+        super().__init__()
+        model = SimpleNamespace(llm=SimpleNamespace(metadata=SimpleNamespace(model_name="tiny-chat")))
+        self.alternatives = {"extractive": object(), "generated": model}
+        self.answerer = self.alternatives["extractive"]
+        self.answers = answers or {}
+        self.pieces = pieces
+        self.named: list[str | None] = []
+
+    def ask_stream(self, question, filters, history, answerer=None):
+        self.calls.append((question, filters, list(history)))
+        self.named.append(answerer)
+        yield from self.pieces
+        make = self.answers.get(answerer or "extractive", make_answer)
+        yield make(question)
+
+
+def generating(handlers: ChatHandlers, **kwargs: Any) -> GeneratingService:
+    service = GeneratingService(**kwargs)
+    handlers.backend = Backend(
+        service,
+        handlers.backend.ingest,
+        lambda: Facets(languages=["en"], articles=1, chunks=3),
+        data_dir=handlers.backend.data_dir,
+        index_name="news",
+    )
+    return service
+
+
+def html_of(markdown: str) -> str:
+    """The chat message as a Markdown renderer makes it (raw HTML allowed: escaping must hold)."""
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def test_the_toggle_is_offered_only_when_a_model_is_connected(handlers):
+    assert answerer_choice(FakeService()) == AnswererChoice()
+    assert not AnswererChoice().offered and AnswererChoice().resolve("generated") is None
+    choice = answerer_choice(GeneratingService())
+    assert choice.offered and choice.default == "extractive" and choice.model == "tiny-chat"
+    assert choice.radio_choices() == [
+        ("Quoted sentences", "extractive"),
+        ("Written by the language model", "generated"),
+    ]
+    assert (choice.resolve("generated"), choice.resolve("poetry"), choice.resolve(None)) == (
+        "generated",
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("reported", "shown"),
+    [
+        ("tiny-chat", "tiny-chat"),
+        ("org/tiny-chat-7b", "org/tiny-chat-7b"),
+        ("/home/me/models/qwen-1.5b.gguf", "qwen-1.5b.gguf"),
+        ("C:\\models\\qwen.gguf", "qwen.gguf"),
+        (None, ""),
+    ],
+)
+def test_the_model_is_named_without_this_machines_folders(reported, shown):
+    service = GeneratingService()
+    service.alternatives["generated"].llm.metadata.model_name = reported
+    assert answerer_choice(service).model == shown
+
+
+def test_the_page_shows_the_toggle_with_the_default_and_asks_with_it(handlers):
+    def toggle(backend: Backend) -> gr.Radio:
+        with build(backend) as demo:
+            radios = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "khabar-answerer"]
+            (radio,) = radios
+            asking = [
+                f
+                for f in demo.fns.values()
+                if getattr(f.fn, "__name__", "") in ("respond", "respond_example")
+            ]
+            assert len(asking) == 2 and all(f.inputs[-1] is radio for f in asking)
+        return radio
+
+    hidden = toggle(handlers.backend)
+    assert not hidden.visible and hidden.value is None
+    generating(handlers)
+    shown = toggle(handlers.backend)
+    assert shown.visible and shown.value == "extractive"
+
+
+def test_the_toggles_choice_reaches_the_service(handlers):
+    service = generating(handlers)
+    list(handlers.respond("What did the council approve?", [], [], *NO_FILTERS, "generated"))
+    list(handlers.respond("What did the council approve?", [], [], *NO_FILTERS, "extractive"))
+    list(handlers.respond("What did the council approve?", [], [], *NO_FILTERS, "poetry"))
+    list(handlers.respond("What did the council approve?", [], [], *NO_FILTERS))
+    evt = SimpleNamespace(value={"text": "What did Kim promise Russia?"})
+    list(handlers.respond_example(evt, [], [], *NO_FILTERS, "generated"))
+    assert service.named == ["generated", "extractive", None, None, "generated"]
+
+
+def test_a_service_without_named_answerers_is_asked_as_before(handlers, service):
+    """The hidden toggle still sends its value; a service with no names never gets it."""
+    turns = run_with(handlers, "What did the council approve?", "generated")[-1][2]
+    assert service.calls[0][0] == "What did the council approve?" and turns[0].answer is not None
+
+    class AskOnly:
+        def __init__(self):
+            self.asked: list[tuple] = []
+
+        def ask(self, question, filters, history, *named):
+            self.asked.append(named)
+            return make_answer(question)
+
+    plain = AskOnly()
+    assert isinstance(list(answer_events(plain, "q?", None, []))[-1], Answer)
+    list(answer_events(plain, "q?", None, [], "generated"))
+    assert plain.asked == [(), ("generated",)]
+
+
+def run_with(handlers: ChatHandlers, message: str, answerer: str | None) -> list[tuple]:
+    return [
+        (box, list(messages), ts, panel)
+        for box, messages, ts, panel in handlers.respond(message, [], [], *NO_FILTERS, answerer)
+    ]
+
+
+def test_a_generated_answer_is_labelled_checked_and_cites_its_sources(handlers):
+    generating(handlers, answers={"generated": generated_answer})
+    updates = run_with(handlers, "What did the council approve?", "generated")
+    assert unescaped(updates[1][1][-1]["content"]).startswith("The council ")  # streamed as written
+    _, chat, turns, panel = updates[-1]
+    shown = chat[-1]["content"]
+    assert unescaped(shown).startswith(MODEL_TEXT)
+    assert "](#khabar-t1-src-2" in shown and "src-1" not in shown  # only [2] is cited, and linked
+    assert "*Written by the language model \\(tiny\\-chat\\) · every sentence checked" in shown
+    assert "left out" not in shown and "not shown" not in shown
+    # The sources panel: the cited sentence verbatim, highlighted in its passage, under marker [2].
+    assert f'id="khabar-t1-src-2" data-marker="2">{SENTENCE}<sup class="khabar-mark-n">[2]</sup>' in panel
+    assert "checked against the sentence it cites" in panel
+    assert turns[0].answer.answerer == "generated"
+
+
+def test_dropped_sentences_are_announced_with_the_reason(handlers):
+    checks = [
+        ClaimCheck(MODEL_TEXT.strip(), [2], True, 0.93),
+        ClaimCheck("The mayor resigned in 1999.", [2], False, 0.41, "number not in the cited passage: 1999"),
+    ]
+    generating(handlers, answers={"generated": lambda q: generated_answer(q, checks=checks)})
+    _, chat, _, _ = run_with(handlers, "What did the council approve?", "generated")[-1]
+    shown = unescaped(chat[-1]["content"])
+    assert "1 sentence left out: could not be verified — number not in the cited passage: 1999" in shown
+    assert "mayor" not in shown  # the unverified sentence itself is not shown
+    two = [
+        checks[0],
+        *[ClaimCheck(f"Claim {i}.", [1], False, 0.2, "closest cited sentence 0.200 < 0.860") for i in (1, 2)],
+    ]
+    assert (
+        unescaped(answer_markdown(generated_answer("q", checks=two), "p")).count("2 sentences left out") == 1
+    )
+    assert unescaped(answer_markdown(generated_answer("q", checks=two), "p")).count("0.200 < 0.860") == 1
+
+
+def test_a_fallback_shows_the_quoted_answer_with_the_reason(handlers):
+    reason = "the language model at http://127.0.0.1:9/v1 failed: it answered HTTP 500"
+
+    def fell_back(question: str) -> Answer:
+        answer = make_answer(question)
+        answer.verification = Verification([], fallback=reason)
+        return answer
+
+    generating(handlers, answers={"generated": fell_back})
+    updates = run_with(handlers, "What did the council approve?", "generated")
+    _, chat, turns, panel = updates[-1]
+    shown = unescaped(chat[-1]["content"])
+    assert shown.startswith(
+        f"*The language model's answer was not shown: {reason}. The answer below is quoted"
+    )
+    assert f"{SENTENCE} [[1]](" in shown and "Written by" not in shown
+    assert "](#khabar-t1-src-1" in chat[-1]["content"] and 'id="khabar-t1-src-1"' in panel
+    assert "checked against" not in panel and turns[0].answer.answerer == "extractive"
+
+
+HOSTILE = (
+    '<img src=x onerror="alert(1)"> **loud** [click](javascript:alert(1)) $x$ <script>alert(2)</script> '
+)
+
+
+def test_hostile_model_text_is_shown_as_text_while_streaming_and_after(handlers):
+    def hostile(question: str) -> Answer:
+        answer = generated_answer(question, marker=1)
+        answer.text = f"{HOSTILE}[1] [9]"
+        answer.verification.checks.append(
+            ClaimCheck(HOSTILE, [1], False, 0.1, f"name not in the cited passage: {HOSTILE}")
+        )
+        return answer
+
+    generating(handlers, answers={"generated": hostile}, pieces=(HOSTILE[:30], HOSTILE[30:]))
+    updates = run_with(handlers, "What did the council approve?", "generated")
+    for _, chat, _, _ in updates[1:]:
+        rendered = html_of(chat[-1]["content"])
+        assert "<img" not in rendered and "<script" not in rendered and "<strong>" not in rendered
+        assert 'href="javascript' not in rendered and "&lt;img src=x" in rendered
+    final = updates[-1][1][-1]["content"]
+    assert unescaped(final).count(HOSTILE.strip()) == 2  # the text, and the reason in the note
+    assert "[9]" in unescaped(final) and "src-9" not in final  # a number with no citation stays text

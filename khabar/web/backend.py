@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.pipeline import IngestReport, ProgressCallback, StopCheck
 from khabar.settings import Settings
+from khabar.web.answerers import answerer_choice
 from khabar.web.collection import Facets, read_facets
 from khabar.web.feedback import FEEDBACK_FILE
 
@@ -43,10 +44,12 @@ class Backend:
         max_file_bytes: int | None = None,
     ):
         """``service`` answers (``ask`` or ``ask_stream``, see ``khabar.web.stream``); ``ingest``
-        adds files; ``read_facets`` reads the filter choices from the collection. An upload
+        adds files; ``read_facets`` reads the filter choices from the collection; the answerers
+        the chat offers are read from ``service`` (``khabar.web.answerers``). An upload
         over ``max_upload_bytes`` in all, or with a file over ``max_file_bytes``, is refused
         (None: no limit)."""
         self.service = service
+        self.answerers = answerer_choice(service)
         self.ingest = ingest
         self._read_facets = read_facets
         self.data_dir = Path(data_dir)

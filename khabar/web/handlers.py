@@ -91,8 +91,12 @@ class ChatHandlers:
         sources: list[str],
         date_from: str,
         date_to: str,
+        answerer: str | None = None,
     ) -> Iterator[ChatUpdate]:
-        """Generator handler: shows the question at once, then the answer as it streams."""
+        """Generator handler: shows the question at once, then the answer as it streams.
+
+        ``answerer`` is the toggle's choice ("extractive", "generated"); one the service does not
+        offer, or None, asks for its default."""
         question = " ".join((message or "").split())
         if is_blank(question):  # zero-width characters alone are no question either
             yield "", chat, turns, gr.skip()
@@ -111,14 +115,16 @@ class ChatHandlers:
         yield "", chat, turns, message_html("Sources", "Searching…")
         text = ""
         try:
-            for event in answer_events(self.backend.service, question, filters, history):
+            name = self.backend.answerers.resolve(answerer)
+            for event in answer_events(self.backend.service, question, filters, history, name):
                 if isinstance(event, str):
                     text += event
                     chat[-1] = {"role": "assistant", "content": partial_markdown(text)}
                     yield "", chat, turns, gr.skip()
                     continue
                 turn.answer = event
-                chat[-1] = {"role": "assistant", "content": answer_markdown(event, turn.id_prefix)}
+                shown = answer_markdown(event, turn.id_prefix, self.backend.answerers.model)
+                chat[-1] = {"role": "assistant", "content": shown}
                 yield "", chat, turns, sources_html(event, turn.id_prefix)
         except Exception as err:  # the chat must say so, not spin on "Searching…" forever
             log.exception("answering %r failed", question)
@@ -135,11 +141,12 @@ class ChatHandlers:
         sources: list[str],
         date_from: str,
         date_to: str,
+        answerer: str | None = None,
     ) -> Iterator[ChatUpdate]:
         """A click on one of the chatbot's examples asks it, as if typed."""
         value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
         yield from self.respond(
-            str(value.get("text", "")), chat, turns, languages, sources, date_from, date_to
+            str(value.get("text", "")), chat, turns, languages, sources, date_from, date_to, answerer
         )
 
     def new_chat(self) -> tuple[list[Any], list[Turn], str, str]:

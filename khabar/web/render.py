@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from index.records import Passage
+from khabar.web.notes import answer_notes
 from rag.types import Answer, Citation
 
 if TYPE_CHECKING:  # only for the annotation: rendering needs no ingest code
@@ -142,8 +143,9 @@ def _marker_link(c: Citation, id_prefix: str) -> str:
     return f'[\\[{c.marker}\\]](#{anchor_id(id_prefix, c.marker)} "{escape_markdown(hover)}")'
 
 
-def answer_markdown(answer: Answer, id_prefix: str) -> str:
-    """The chat message: the answer text, its [n] markers linked to the sources panel.
+def answer_markdown(answer: Answer, id_prefix: str, model: str = "") -> str:
+    """The chat message: the answer text, its [n] markers linked to the sources panel, with the
+    notes on who wrote it and what checking it found (``model``: the connected model's name).
 
     Markers are found in the raw text before escaping, so a generated answer that interleaves
     prose and markers renders the same way as an extractive one.
@@ -157,6 +159,16 @@ def answer_markdown(answer: Answer, id_prefix: str) -> str:
         if answer.reason:
             lines.append(f"*({escape_markdown(answer.reason)})*")
         return "\n\n".join(lines)
+    before, after = answer_notes(answer, model)
+    return "\n\n".join([*map(_note, before), _linked_text(answer, id_prefix), *map(_note, after)])
+
+
+def _note(text: str) -> str:
+    return f"*{escape_markdown(text)}*"
+
+
+def _linked_text(answer: Answer, id_prefix: str) -> str:
+    """The answer's text escaped, each [n] with a citation a link to it (others stay text)."""
     by_marker = {c.marker: c for c in answer.citations}
     out: list[str] = []
     pos = 0
@@ -289,7 +301,13 @@ def sources_html(answer: Answer, id_prefix: str) -> str:
                 "Widen the filters or add articles.</p>",
             )
         return _panel("No answer — closest passages looked at", passages_html(answer.passages, id_prefix))
-    return _panel("Sources", citations_html(answer.citations, id_prefix))
+    checked = ""
+    if answer.answerer == "generated":
+        checked = (
+            '<p class="khabar-note">Each sentence of the written answer was checked against the '
+            "sentence it cites, highlighted here as written in its article.</p>"
+        )
+    return _panel("Sources", checked + citations_html(answer.citations, id_prefix))
 
 
 def header_html(facets: Facets) -> str:

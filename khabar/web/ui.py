@@ -57,6 +57,7 @@ def build(backend: Backend) -> gr.Blocks:
     """The Gradio Blocks app over ``backend``'s collection."""
     handlers = ChatHandlers(backend)
     facets = backend.facets
+    choice = backend.answerers
 
     with gr.Blocks(
         title="Khabar — ask the news",
@@ -95,6 +96,15 @@ def build(backend: Backend) -> gr.Blocks:
                                 min_width=200,
                             )
                             new_chat_btn = gr.Button("New chat", scale=1, min_width=100, elem_id="khabar-new")
+                        # Shown only when a language model is connected: then each question may
+                        # be answered by quoting or by the model (checked against its citations).
+                        answerer = gr.Radio(
+                            choices=choice.radio_choices(),
+                            value=choice.default if choice.offered else None,
+                            label="Answer",
+                            visible=choice.offered,
+                            elem_id="khabar-answerer",
+                        )
                         with gr.Accordion("Filters", open=False, elem_id="khabar-filters"):
                             lang_filter = gr.CheckboxGroup(
                                 choices=[(language_label(c), c) for c in facets.language_choices],
@@ -149,13 +159,13 @@ def build(backend: Backend) -> gr.Blocks:
                     elem_id="khabar-results",
                 )
 
-        filters_in = [lang_filter, source_filter, date_from, date_to]
+        asked_with = [lang_filter, source_filter, date_from, date_to, answerer]
         chat_out = [textbox, chatbot, turns, sources]
         textbox.submit(
-            handlers.respond, [textbox, chatbot, turns, *filters_in], chat_out, show_progress="hidden"
+            handlers.respond, [textbox, chatbot, turns, *asked_with], chat_out, show_progress="hidden"
         )
         chatbot.example_select(
-            handlers.respond_example, [chatbot, turns, *filters_in], chat_out, show_progress="hidden"
+            handlers.respond_example, [chatbot, turns, *asked_with], chat_out, show_progress="hidden"
         )
         new_chat_btn.click(
             handlers.new_chat, None, [chatbot, turns, sources, textbox], show_progress="hidden"

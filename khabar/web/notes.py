@@ -1,0 +1,45 @@
+"""What the reader is told about who wrote an answer and what checking it found, in plain words.
+
+A generated answer is labelled as written by the model and checked; a sentence dropped by the
+checks is announced with why; a generated answer that was not shown is announced with why the
+quoted one came instead. The words are plain text: ``khabar.web.render`` escapes and places them
+(a reason can quote the model's own text, so it is data like any article text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.types import Answer, ClaimCheck
+
+
+def generated_label(model: str = "") -> str:
+    who = f"the language model ({model})" if model else "the language model"
+    return f"Written by {who} · every sentence checked against the sentence it cites"
+
+
+def dropped_note(dropped: Sequence[ClaimCheck]) -> str:
+    """The note on dropped sentences: how many, and why (each reason once)."""
+    count = len(dropped)
+    head = f"{count} sentence{'' if count == 1 else 's'} left out: could not be verified"
+    reasons = list(dict.fromkeys(c.reason for c in dropped if c.reason))
+    return f"{head} — {'; '.join(reasons)}" if reasons else head
+
+
+def fallback_note(reason: str) -> str:
+    why = reason.strip().rstrip(".") or "it could not be verified"
+    return f"The language model's answer was not shown: {why}. The answer below is quoted from the articles."
+
+
+def answer_notes(answer: Answer, model: str = "") -> tuple[list[str], list[str]]:
+    """The notes to show before and after the answer's text."""
+    verification = answer.verification
+    if answer.declined:
+        return [], []
+    if answer.answerer != "generated":
+        fallback = verification.fallback if verification is not None else ""
+        return ([fallback_note(fallback)] if fallback else []), []
+    after = [generated_label(model)]
+    if verification is not None and verification.dropped:
+        after.append(dropped_note(verification.dropped))
+    return [], after
