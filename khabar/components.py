@@ -22,6 +22,7 @@ from index.spec import IndexSpec, code_fingerprint
 from index.store import Index, LexicalConfig, StorageConfig, index_folder
 from ingest.chunking import Chunker
 from ingest.pipeline import Ingestor
+from khabar.jsonl import append_jsonl
 from khabar.settings import Settings
 from rag.alignment import PassageTieBreak, SentenceTieBreak, WordAligner
 from rag.answer import ExtractiveAnswerer
@@ -39,6 +40,9 @@ from rag.stages import Answerer, EvidenceStep
 from rag.verify import ClaimVerifier, VerifyRules
 
 logger = logging.getLogger(__name__)
+
+# Generated answers (or sentences of them) that failed verification, one JSON line each.
+REJECTED_FILE = "rejected-answers.jsonl"
 
 # The code that decides what is stored for a file: part of the index recipe (see index.spec).
 RECIPE_CODE = ("ingest", "index.records", "index.store", "index.language", "index.embedding")
@@ -237,8 +241,16 @@ def answerers(
             if settings.llm_condense_follow_ups
             else None
         )
+        rejected = Path(settings.data_dir) / REJECTED_FILE
         choices["generated"] = GeneratedAnswerer(
-            connected, extractive, verifier, limits, settings.languages, condenser, llm_endpoint(settings)
+            connected,
+            extractive,
+            verifier,
+            limits,
+            settings.languages,
+            condenser,
+            llm_endpoint(settings),
+            on_rejected=lambda record: append_jsonl(rejected, record),
         )
     elif settings.answerer == "generated":
         raise LLMNotConfigured(

@@ -15,8 +15,10 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from llama_index.core.llms import LLM
 
@@ -92,7 +94,10 @@ class GeneratedAnswerer:
         languages: Sequence[str],
         condenser: FollowUpCondenser | None = None,
         endpoint: str = "the language model",
+        on_rejected: Callable[[dict[str, Any]], None] | None = None,
     ):
+        """``on_rejected`` receives a record of every answer with a sentence left out or not shown
+        at all (question, the model's text, each check, the reason), for the log beside the index."""
         self.llm = llm
         self.fallback = fallback
         self.verifier = verifier
@@ -100,6 +105,7 @@ class GeneratedAnswerer:
         self.languages = tuple(languages)
         self.condenser = condenser
         self.endpoint = endpoint or "the language model"  # named in messages about a failed request
+        self.on_rejected = on_rejected
 
     def standalone(self, question: str, history: Sequence[str]) -> str | None:
         """The follow-up rewritten by the model as a standalone question in its language (None:
@@ -137,7 +143,33 @@ class GeneratedAnswerer:
         except ModelFailed as failed:
             answer = self._fall_back(quoted, str(failed), [])
         answer.usage = usage
+        self._record(query, text, answer)
         yield answer
+
+    def _record(self, query: Query, text: str, answer: Answer) -> None:
+        """Log what verification rejected: a fallback, or sentences left out."""
+        checked = answer.verification
+        if checked is None or not (checked.fallback or checked.dropped):
+            return
+        log.warning(
+            "generated answer to %r: %s",
+            query.question,
+            checked.fallback or f"{len(checked.dropped)} sentence(s) left out",
+        )
+        if self.on_rejected is None:
+            return
+        self.on_rejected(
+            {
+                "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+                "question": query.question,
+                "searched": query.text,
+                "endpoint": self.endpoint,
+                "model_text": text,
+                "shown": answer.answerer,
+                "fallback": checked.fallback,
+                "checks": [asdict(c) for c in checked.checks],
+            }
+        )
 
     def _generate(
         self, query: Query, evidence: list[Evidence], given: list[Passage]
@@ -219,7 +251,6 @@ class GeneratedAnswerer:
         )
 
     def _fall_back(self, quoted: Answer, reason: str, checks: list[ClaimCheck]) -> Answer:
-        log.info("generated answer not shown (%s); giving the quoted answer", reason)
         quoted.verification = Verification(checks, fallback=reason)
         return quoted
 

@@ -5,12 +5,14 @@ shown as generated is verified against its citations."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import pytest
 
 from khabar import components
+from khabar.components import REJECTED_FILE
 from khabar.settings import Settings
 from rag.service import QAService
 from tests.factories import within
@@ -92,6 +94,11 @@ def test_a_claim_in_no_passage_is_dropped_with_a_note_and_the_rest_shown(setting
     assert "Beijing" not in answer.text and "Biden" in answer.text
     (dropped,) = answer.verification.dropped
     assert "Beijing" in dropped.text and "1999" in dropped.reason
+    # What was rejected is kept beside the index, with the model's whole text.
+    records = [json.loads(line) for line in (settings.data_dir / REJECTED_FILE).read_text().splitlines()]
+    last = records[-1]
+    assert last["question"] == QUESTION and "Beijing" in last["model_text"] and last["shown"] == "generated"
+    assert [c["supported"] for c in last["checks"]] == [True, False]
 
 
 def test_a_model_that_fails_or_is_too_slow_falls_back_without_hanging(settings, embed_model):

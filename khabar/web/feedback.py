@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from khabar.jsonl import append_jsonl
+
 FEEDBACK_FILE = "feedback.jsonl"
-_lock = threading.Lock()
 
 
 def vote_from_like(liked: object) -> int:
@@ -50,8 +49,5 @@ def feedback_record(
 
 
 def append_feedback(path: Path, record: dict[str, Any]) -> None:
-    """One JSON object a line; the lock keeps concurrent votes from interleaving."""
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock, path.open("a", encoding="utf-8") as fh:
-        fh.write(line)
+    """One JSON object a line (concurrent votes never interleave)."""
+    append_jsonl(path, record)
