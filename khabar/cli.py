@@ -271,25 +271,19 @@ def answer_streaming(service, question: str, filters, history, live: bool):
     return answer
 
 
-def print_verification(answer) -> None:
-    """What checking a generated answer found: the sentences left out, or why it was not shown."""
-    checked = answer.verification
-    if checked is None:
-        return
-    if checked.fallback:
-        console.print(
-            Text(
-                f"The language model's answer was not shown: {checked.fallback}. Quoted instead:",
-                style="yellow",
-            )
-        )
-        return
-    for dropped in checked.dropped:
-        console.print(Text(f"Left out, not verified: “{dropped.text}” ({dropped.reason})", style="yellow"))
+def print_verification(answer) -> list[str]:
+    """Print what checking a generated answer found before it (why it was not shown); return
+    the notes that belong after it (its label, the sentences left out)."""
+    from khabar.answer_notes import answer_notes
+
+    before, after = answer_notes(answer)
+    for note in before:
+        console.print(Text(note, style="yellow"))
+    return after
 
 
 def print_answer(answer) -> None:
-    print_verification(answer)
+    after = print_verification(answer)
     if answer.declined:
         console.print(Panel(Text(answer.text), title="No answer", border_style="yellow"))
         console.print(f"[dim]({answer.reason})[/dim]")
@@ -298,13 +292,9 @@ def print_answer(answer) -> None:
             for p in answer.passages[:3]:
                 console.print(Text(f"  · {p.title or p.article_id}: {p.text[:160]}…"))
         return
-    title = (
-        f"Answer · written by the language model, {answer.verification.verified} sentence(s) checked "
-        "against their citations"
-        if answer.answerer == "generated" and answer.verification
-        else "Answer"
-    )
-    console.print(Panel(Text(answer.text), title=title, border_style="green"))
+    console.print(Panel(Text(answer.text), title="Answer", border_style="green"))
+    for note in after:
+        console.print(Text(note, style="yellow" if "left out" in note else "dim"))
     console.print("[bold]Sources[/bold]")
     by_passage: dict[str, list] = {}
     for c in answer.citations:  # one panel per passage, every sentence cited from it marked

@@ -350,7 +350,7 @@ def test_ask_and_chat_stream_a_verified_answer_from_an_endpoint_and_fall_back(cl
             "--data-dir", data, "ask", "--answerer", "generated", "What did the US State Department warn?"
         )
         assert result.exit_code == 0, result.stderr
-        assert "written by the language model" in result.stdout
+        assert "Written by the language model" in result.stdout
         assert "Biden administration" in result.stdout and "प्रतिबंध" in result.stdout  # answer, Hindi source
 
         server.status(503, "overloaded")

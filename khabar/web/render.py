@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from index.records import Passage
-from khabar.web.notes import answer_notes
+from khabar.answer_notes import answer_notes
 from rag.types import Answer, Citation
 
 if TYPE_CHECKING:  # only for the annotation: rendering needs no ingest code

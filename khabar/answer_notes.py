@@ -2,8 +2,9 @@
 
 A generated answer is labelled as written by the model and checked; a sentence dropped by the
 checks is announced with why; a generated answer that was not shown is announced with why the
-quoted one came instead. The words are plain text: ``khabar.web.render`` escapes and places them
-(a reason can quote the model's own text, so it is data like any article text).
+quoted one came instead. The words are plain text, shared by the terminal (``khabar.cli``) and the
+chat (``khabar.web.render`` escapes and places them: a reason can quote the model's own text, so
+it is data like any article text).
 """
 
 from __future__ import annotations
