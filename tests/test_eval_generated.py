@@ -51,6 +51,9 @@ runner = CliRunner()
         ("पुतिन ने कहा", "Vladimir Putin", False),  # every name word must be there
         ("The monsoon reaches Kerala on May 30", "30 मई", False),  # translated words never match
         ("Modi said so", "the", False),  # a gold of stop words only
+        ("The Greens and Labour", "ग्रीन्स", True),
+        ("पाखण्डी समय देवता", "समय के देवता", False),  # same script, not the gold string: no
+        ("extended six months", "6", True),
     ],
 )
 def test_a_gold_answer_matches_its_counterpart_in_the_other_script(answer, gold, matches):

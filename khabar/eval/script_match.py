@@ -55,8 +55,9 @@ def _largest(values: frozenset[str]) -> str:
 def counterpart_in(answer: str, gold: str) -> bool:
     """True when every number and every content word of ``gold`` is in ``answer``, in either
     script: a run of number words by its value ("2 लाख" needs 200000 there, however written),
-    a word by its spelling or by a transliteration the bridge recognises. A gold of stop words
-    only never matches."""
+    a word by its spelling or by a transliteration the bridge recognises, and at least one of
+    them only by value or transliteration (else it is a same-script match, for containment).
+    A gold of stop words only never matches."""
     tokens = _TOKEN.findall(fold(gold))
     runs, words = _number_runs(tokens)
     said = numbers(answer)
@@ -70,7 +71,9 @@ def counterpart_in(answer: str, gold: str) -> bool:
     answer_words = set(word_tokens(answer))
     missing = [w for w in content if w not in answer_words]
     if not missing:
-        return True
+        # Only a number read by value crossed scripts; words merely scattered over the answer
+        # ("समय देवता" for "समय के देवता") are plain containment's to judge, and it said no.
+        return bool(runs)
     covered: set[str] = set()
     if any(not _DEVANAGARI.search(w) for w in missing):
         # Latin gold words, looked for as Devanagari (or Latin) words of the answer.
