@@ -25,7 +25,7 @@ from khabar.eval.generation import fallback_kind, generation_fields, summarise_g
 from khabar.eval.khabar_pipeline import KhabarPipeline
 from khabar.eval.pipelines import make_pipelines
 from khabar.eval.report import render_markdown
-from khabar.eval.runner import run_eval
+from khabar.eval.runner import parse_threshold, run_eval
 from khabar.eval.script_match import answer_contains_any_script
 from khabar.settings import Settings
 from rag.types import Answer, ClaimCheck, Verification
@@ -75,6 +75,13 @@ def test_fallback_reasons_are_sorted_into_kinds():
         "": "",
     }
     assert {r: fallback_kind(r) for r in reasons} == reasons
+
+
+def test_the_verified_share_can_gate_a_run_and_the_fallback_share_cannot():
+    assert parse_threshold("verified_share=0.9") == ("verified_share", 0.9)
+    assert parse_threshold("answer_accuracy_any_script=0.7") == ("answer_accuracy_any_script", 0.7)
+    with pytest.raises(ValueError, match="unknown metric"):
+        parse_threshold("fallback_share=0.1")  # lower is better
 
 
 def _answer(answerer: str, verification: Verification | None, usage: dict[str, int]) -> Answer:
@@ -318,6 +325,7 @@ def test_an_http_endpoint_through_the_cli_and_compare(tmp_path, model_cache):
         compared = runner.invoke(app, ["eval", "--compare", str(out), str(out)])
         assert compared.exit_code == 0, compared.output
         assert "khabar-generated (A) vs khabar-generated (B)" in compared.output
+        assert "khabar-generated: 1 questions" in result.output
     finally:
         server.close()
         settings_mod.reset()

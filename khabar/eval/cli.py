@@ -150,6 +150,12 @@ def _print_summary(report: dict[str, Any]) -> None:
             f"build {format_value('index_build_seconds', overall['index_build_seconds'])} s at "
             f"{format_value('index_chunks_per_second', overall['index_chunks_per_second'])} chunks/s"
         )
+        reasons = result["metrics"].get("fallback_reasons") or {}
+        if reasons:
+            console.print(
+                f"{name}: quoted answer shown instead of the model's: "
+                + ", ".join(f"{kind} {n}" for kind, n in reasons.items())
+            )
 
 
 def _run_compare(dirs: tuple[Path, Path], out: Path | None) -> None:
