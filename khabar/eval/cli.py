@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,8 +39,8 @@ from khabar.eval.data import (
     load_questions,
     sha256_file,
 )
-from khabar.eval.khabar_pipeline import check_reusable
-from khabar.eval.pipelines import PIPELINES, make_pipeline
+from khabar.eval.khabar_pipeline import ANSWERERS, check_answerer, check_reusable
+from khabar.eval.pipelines import PIPELINES, make_pipelines
 from khabar.eval.runner import Observer, check_thresholds, parse_threshold, run_eval
 
 __all__ = ["eval_command"]
@@ -119,7 +119,7 @@ def _usage_error(message: str) -> typer.Exit:
 
 def summary_table(name: str, result: dict[str, Any]) -> Table:
     """Overall and per-question-language metrics of one pipeline, as a Rich table."""
-    from khabar.eval.report import TABLE_METRICS, format_value, label
+    from khabar.eval.report import TABLE_METRICS, format_value, label, shown_metrics
 
     metrics = result["metrics"]
     columns = {"overall": metrics["overall"], **metrics["by_language"]}
@@ -127,7 +127,7 @@ def summary_table(name: str, result: dict[str, Any]) -> Table:
     table.add_column("metric")
     for column in columns:
         table.add_column(column, justify="right")
-    for metric in TABLE_METRICS:
+    for metric in shown_metrics(columns.values(), TABLE_METRICS):
         table.add_row(label(metric), *(format_value(metric, c.get(metric)) for c in columns.values()))
     return table
 
@@ -150,6 +150,12 @@ def _print_summary(report: dict[str, Any]) -> None:
             f"build {format_value('index_build_seconds', overall['index_build_seconds'])} s at "
             f"{format_value('index_chunks_per_second', overall['index_chunks_per_second'])} chunks/s"
         )
+        reasons = result["metrics"].get("fallback_reasons") or {}
+        if reasons:
+            console.print(
+                f"{name}: quoted answer shown instead of the model's: "
+                + ", ".join(f"{kind} {n}" for kind, n in reasons.items())
+            )
 
 
 def _run_compare(dirs: tuple[Path, Path], out: Path | None) -> None:
@@ -203,6 +209,7 @@ def _command_line(
     limit: int | None,
     pipelines: list[str],
     fail_under: list[str],
+    answerer: str = "",
 ) -> list[str]:
     """The command as given, rebuilt from the parsed options (sys.argv is not ours under tests)."""
     args = ["khabar", "eval", "--questions", str(questions)]
@@ -215,6 +222,8 @@ def _command_line(
         args += ["--limit", str(limit)]
     for p in pipelines:
         args += ["--pipeline", p]
+    if answerer:
+        args += ["--answerer", answerer]
     for f in fail_under:
         args += ["--fail-under", f]
     return [shlex.quote(a) for a in args]
@@ -229,9 +238,10 @@ class _Request:
 
     questions: Path
     articles: list[Path]
-    pipelines: list[str]  # as given (repeats too); the first is the one --fail-under gates
+    pipelines: list[str]  # as given (repeats too); the first (extractive, with both) is gated
     fail_under: list[str]  # as given, for the report's command line
     thresholds: list[tuple[str, float]]
+    answerer: str = ""  # of the khabar pipeline: as given, else the configured one ("" without khabar)
 
 
 def _check_arguments(
@@ -254,6 +264,22 @@ def _check_arguments(
     if unknown:
         raise _usage_error(f"unknown pipeline {', '.join(unknown)}; available: {', '.join(PIPELINES)}")
     return _Request(questions, articles, names, fail_under or [], thresholds)
+
+
+def _check_answerer(request: _Request, answerer: str | None) -> _Request:
+    """The khabar pipeline's answerer (the configured one unless given); a usage error (exit 2)
+    when it is unknown or needs a language model and none is connected."""
+    if "khabar" not in request.pipelines:
+        if answerer:
+            raise _usage_error("--answerer chooses who answers in the khabar pipeline; add --pipeline khabar")
+        return request
+    settings = settings_mod.get_settings()
+    chosen = answerer or settings.answerer
+    try:
+        check_answerer(settings, chosen)
+    except ValueError as err:
+        raise _usage_error(str(err)) from err
+    return replace(request, answerer=chosen)
 
 
 @dataclass(frozen=True)
@@ -294,7 +320,7 @@ def _run(
         out.name if out is not None else "eval-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     )
     settings = settings_mod.get_settings()
-    pipelines = [make_pipeline(p, settings, top_k, rebuild) for p in dict.fromkeys(request.pipelines)]
+    pipelines = make_pipelines(request.pipelines, settings, top_k, rebuild, request.answerer)
     for p in pipelines:
         if reuse_index and hasattr(p, "reuse_index"):
             p.reuse_index = reuse_index
@@ -310,6 +336,7 @@ def _run(
         limit,
         request.pipelines,
         request.fail_under,
+        request.answerer,
     )
     return run_eval(
         inputs.chosen,
@@ -382,6 +409,16 @@ def eval_command(
             "changed but not what it stores. The report records it.",
         ),
     ] = "",
+    answerer: Annotated[
+        str | None,
+        typer.Option(
+            "--answerer",
+            metavar="|".join(ANSWERERS),
+            help="Who writes khabar's answers (default: the configured KHABAR_ANSWERER). 'generated' "
+            "needs a language model (KHABAR_LLM_BASE_URL or KHABAR_LLM_GGUF); 'both' asks every question "
+            "of each over one retrieval and reports them side by side (khabar, khabar-generated).",
+        ),
+    ] = None,
     compare: Annotated[
         tuple[Path, Path] | None,
         typer.Option(
@@ -399,7 +436,7 @@ def eval_command(
         _run_compare(compare, out)
         return
 
-    request = _check_arguments(questions, articles, fail_under, pipeline)
+    request = _check_answerer(_check_arguments(questions, articles, fail_under, pipeline), answerer)
     if reuse_index:
         try:
             check_reusable(settings_mod.get_settings(), reuse_index, rebuild)
@@ -420,4 +457,4 @@ def eval_command(
     if out is not None:
         _write_reports(report, out)
     if request.thresholds:
-        _enforce_thresholds(report, request.pipelines[0], request.thresholds)
+        _enforce_thresholds(report, next(iter(report["pipelines"])), request.thresholds)

@@ -10,16 +10,25 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from khabar.eval.build import BuildInfo, BuildProgress, components
 from khabar.eval.data import ArticleSet
-from khabar.settings import AnswerSettings, EvidenceSettings, RetrievalSettings, Settings
-from rag.types import Answer
+from khabar.settings import AnswerSettings, EvidenceSettings, GenerationSettings, RetrievalSettings, Settings
+from rag.types import Answer, Evidence
 
-__all__ = ["ANSWER_SETTINGS", "KhabarPipeline", "eval_index_name"]
+__all__ = [
+    "ANSWERERS",
+    "ANSWER_SETTINGS",
+    "GENERATION_SETTINGS",
+    "KhabarPipeline",
+    "check_answerer",
+    "eval_index_name",
+    "khabar_pipelines",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,33 @@ ANSWER_SETTINGS = frozenset(
     | set(EvidenceSettings.model_fields)
     | set(AnswerSettings.model_fields)
 ) - {"top_k"}
+
+
+# The generated-answer settings, recorded beside them; the API key never is (only whether one is
+# set), since reports are shared.
+GENERATION_SETTINGS = frozenset(GenerationSettings.model_fields) - {"llm_api_key"}
+
+# ``khabar eval --answerer``: who writes the answers; "both" asks each question of each.
+ANSWERERS = ("extractive", "generated", "both")
+
+
+def check_answerer(settings: Settings, answerer: str, connected: Any = None) -> None:
+    """Raise ``ValueError`` when ``answerer`` is unknown, or asks for generated answers and no
+    language model is connected (``connected``: one given instead of the configured one)."""
+    if answerer not in ANSWERERS:
+        raise ValueError(f"--answerer {answerer}: give one of {', '.join(ANSWERERS)}")
+    if answerer == "extractive" or connected is not None:
+        return
+    if not (settings.llm_base_url or settings.llm_gguf):
+        raise ValueError(
+            f"--answerer {answerer} needs a language model: set KHABAR_LLM_BASE_URL (an "
+            "OpenAI-compatible endpoint such as http://127.0.0.1:8080/v1) or KHABAR_LLM_GGUF "
+            "(a local model file)"
+        )
+    try:
+        components().llm(settings)
+    except components().LLMNotConfigured as err:
+        raise ValueError(str(err)) from err
 
 
 def eval_index_name(file_hashes: list[str], settings: Settings) -> str:
@@ -68,18 +104,41 @@ def check_reusable(settings: Settings, name: str, rebuild: bool = False) -> None
 
 
 class KhabarPipeline:
-    """Khabar itself: its ingestion builds the index and :class:`rag.service.QAService` answers."""
+    """Khabar itself: its ingestion builds the index and :class:`rag.service.QAService` answers,
+    with one answerer ("extractive", or "generated" as ``khabar-generated``).
 
-    name = "khabar"
+    Side by side (``--answerer both``) the generated pipeline follows the extractive one
+    (``follows``): it shares its index and service and answers from the very passages and evidence
+    the extractive answerer got for the same question, so the two columns differ only in who
+    wrote the answer. Asked alone, the generated answerer takes the path ``khabar ask`` takes,
+    where the model may first rewrite a follow-up question before it is searched.
+    """
 
-    def __init__(self, settings: Settings, top_k: int, rebuild: bool = False):
-        # A copy with the evaluation's retrieval depth: the user's settings object is not touched.
-        self.settings = settings.model_copy(update={"top_k": top_k})
+    def __init__(
+        self,
+        settings: Settings,
+        top_k: int,
+        rebuild: bool = False,
+        *,
+        answerer: str = "extractive",
+        connected: Any = None,
+        follows: KhabarPipeline | None = None,
+    ):
+        # A copy with the evaluation's retrieval depth and answerer: the user's settings object is
+        # not touched, and a configured "generated" does not demand a model of an extractive run.
+        self.settings = settings.model_copy(update={"top_k": top_k, "answerer": answerer})
         self.rebuild = rebuild
+        self.answerer = answerer
+        self.name = "khabar" if answerer == "extractive" else f"khabar-{answerer}"
+        self.connected = connected  # a llama-index LLM instead of the configured one (tests)
+        self.follows = follows
         self.index_name = ""
         # ``khabar eval --reuse-index``: an existing eval index, used whatever the recipe says now.
         self.reuse_index = ""
         self._service: Any = None
+        self._info: BuildInfo | None = None
+        # Searches kept for a follower: (question, history) -> (search, evidence, retrieve ms).
+        self._searches: dict[tuple[str, tuple[str, ...]], tuple[Any, list[Evidence], float]] | None = None
 
     def describe(self) -> dict[str, Any]:
         s = self.settings
@@ -88,11 +147,24 @@ class KhabarPipeline:
             "index_name": self.index_name,
             "index_given": bool(self.reuse_index),
             "top_k": s.top_k,
+            "retrieval_shared_with": self.follows.name if self.follows else "",
             **components().index_spec(s).describe(),
-            **s.model_dump(include=ANSWER_SETTINGS),
+            **s.model_dump(mode="json", include=ANSWER_SETTINGS | GENERATION_SETTINGS),
+            "llm_api_key_set": bool(s.llm_api_key.get_secret_value()),
+            "llm_given": type(self.connected).__name__ if self.connected is not None else "",
         }
 
     def build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
+        if self.follows is not None:
+            # The leader's index, built (or checked) once for both.
+            self.reuse_index = self.follows.reuse_index
+            info = self.follows._info or self.follows.build(articles, progress)
+            self.index_name = self.follows.index_name
+            return info
+        self._info = self._build(articles, progress)
+        return self._info
+
+    def _build(self, articles: ArticleSet, progress: BuildProgress | None = None) -> BuildInfo:
         self.index_name = self.reuse_index or eval_index_name(
             [f.sha256 for f in articles.files], self.settings
         )
@@ -155,9 +227,59 @@ class KhabarPipeline:
             )
         return info
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def service(self) -> Any:
+        """The question-answering service over the eval index (the leader's, for a follower)."""
+        if self.follows is not None:
+            return self.follows.service()
         if self._service is None:
             if not self.index_name:
                 raise RuntimeError("build() the evaluation index before asking questions")
-            self._service = components().service(self.settings, self.index_name)
-        return self._service.ask(question, history=history)
+            self._service = components().service(self.settings, self.index_name, connected=self.connected)
+        return self._service
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        if self.follows is None and self._searches is None:
+            return self.service().ask(question, history=history, answerer=self.answerer)
+        # Side by side: search once (the leader), answer from that search with each answerer.
+        searches = self.follows._searches if self.follows is not None else self._searches
+        assert searches is not None
+        service = self.service()
+        key = (question, tuple(history))
+        t0 = time.perf_counter()
+        if key not in searches:
+            found = service.search(question, None, history)
+            evidence = service.evidence_for(found, found.passages)
+            searches[key] = (found, evidence, (time.perf_counter() - t0) * 1000 - found.query.embed_ms)
+        found, evidence, retrieve_ms = searches[key]
+        t1 = time.perf_counter()
+        answer = service.answerer_for(self.answerer).answer(found.query, evidence, found.passages)
+        answer_ms = (time.perf_counter() - t1) * 1000
+        # Retrieval as the leader timed it (a follower did not search again); answering, its own.
+        embed_ms = found.query.embed_ms
+        answer.timings_ms = {
+            "embed": embed_ms,
+            "retrieve": round(retrieve_ms, 2),
+            "answer": round(answer_ms, 2),
+            "total": round(embed_ms + retrieve_ms + answer_ms, 2),
+        }
+        return answer
+
+    def share_searches(self) -> None:
+        """Keep every question's search for a follower (``--answerer both``)."""
+        self._searches = {}
+
+
+def khabar_pipelines(
+    settings: Settings, top_k: int, rebuild: bool = False, answerer: str = "", connected: Any = None
+) -> list[KhabarPipeline]:
+    """Khabar with the answerer asked for ("": the configured one); "both" gives the extractive
+    pipeline and the generated one following it, in that order."""
+    answerer = answerer or settings.answerer
+    if answerer != "both":
+        return [KhabarPipeline(settings, top_k, rebuild, answerer=answerer, connected=connected)]
+    leader = KhabarPipeline(settings, top_k, rebuild, answerer="extractive", connected=connected)
+    leader.share_searches()
+    follower = KhabarPipeline(
+        settings, top_k, rebuild, answerer="generated", connected=connected, follows=leader
+    )
+    return [leader, follower]

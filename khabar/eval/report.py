@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from khabar.eval.scoring import METRICS
+from khabar.eval.scoring import GENERATION_METRICS, METRICS
 
 __all__ = [
     "MAX_LISTED",
@@ -83,7 +83,15 @@ class Table:
 # --- content shared by Markdown and HTML ---------------------------------------------------------
 
 
+def shown_metrics(columns: Iterable[dict[str, Any]], names: Sequence[str]) -> list[str]:
+    """``names``, without the generated-answer rows when no column asked a language model."""
+    if any(c.get("model_asked") for c in columns):
+        return list(names)
+    return [n for n in names if n not in GENERATION_METRICS]
+
+
 def _metric_table(columns: dict[str, dict[str, Any]], names: Sequence[str]) -> Table:
+    names = shown_metrics(columns.values(), names)
     return Table(
         ["metric", *columns],
         [[label(n), *(format_value(n, c.get(n)) for c in columns.values())] for n in names],
@@ -209,6 +217,12 @@ def _sections(report: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 )
             )
             blocks.append(("table", "", _metric_table(metrics["by_turn"], TABLE_METRICS)))
+        reasons = metrics.get("fallback_reasons") or {}
+        if reasons:
+            blocks.append(("h3", "Why the quoted answer was shown instead of the generated one", None))
+            blocks.append(
+                ("table", "", Table(["reason", "answers"], [[k, str(n)] for k, n in reasons.items()]))
+            )
         table, n_wrong = _misses(result["questions"])
         shown = f" (first {MAX_LISTED}; all are in report.json)" if n_wrong > MAX_LISTED else ""
         blocks.append(("h3", f"Questions not handled right: {n_wrong}{shown}", None))

@@ -15,6 +15,7 @@ from typing import Any
 
 from khabar.eval.build import BuildInfo, Pipeline
 from khabar.eval.data import ArticleSet, Question, SourceFile
+from khabar.eval.generation import fallback_reasons
 from khabar.eval.scoring import METRICS, RANK_CUTOFF, breakdowns, gate_metrics, score_question, summarise
 
 __all__ = [
@@ -50,6 +51,16 @@ DEFINITIONS = {
         "declined when unanswerable (= decline recall) over answerable=false questions; declined "
         "when answerable over the others; decline precision: declined questions that were "
         "unanswerable."
+    ),
+    "generated": (
+        "Answers written by a language model (--answerer generated). answer accuracy (either "
+        "script): as answer accuracy, or every number and name of a gold string is in the answer "
+        "in the other script (100 and १००, Jurel and जुरेल; numbers by value, names by consonant "
+        "skeleton). asked the language model: questions not declined before the model was asked. "
+        "generated sentences verified: of all sentences the model wrote, the share that passed "
+        "the checks against the passage they cite. fallbacks: of the questions the model was "
+        "asked, the share answered with the quoted answer instead (reasons counted below each "
+        "pipeline). completion tokens: as the server reports them, else streamed pieces."
     ),
     "latency": "Per question: retrieval = embed + retrieve; answering = evidence scoring + answer.",
     "language": (
@@ -116,7 +127,7 @@ def run_pipeline(
         "config": pipeline.describe(),
         "index": info.to_dict(),
         "ask_seconds": round(seconds, 3),
-        "metrics": {"overall": overall, **breakdowns(records)},
+        "metrics": {"overall": overall, **breakdowns(records), "fallback_reasons": fallback_reasons(records)},
         "questions": records,
     }
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from khabar.eval.data import Question
+from khabar.eval.generation import generation_fields, summarise_generation
 from khabar.eval.metrics import (
     abstention_rates,
     answer_contains,
@@ -39,9 +40,11 @@ from khabar.eval.metrics import (
     strip_citations,
     token_f1,
 )
+from khabar.eval.script_match import answer_contains_any_script
 from rag.types import Answer
 
 __all__ = [
+    "GENERATION_METRICS",
     "HIT_KS",
     "METRICS",
     "RANK_CUTOFF",
@@ -80,6 +83,7 @@ _METRIC_LIST = [
     MetricInfo("mrr@10", "MRR@10", "rate", True),
     MetricInfo("ndcg@10", "nDCG@10", "rate", True),
     MetricInfo("answer_accuracy", "answer accuracy", "rate", True),
+    MetricInfo("answer_accuracy_any_script", "answer accuracy (either script)", "rate", True),
     MetricInfo("top_sentence_accuracy", "top-sentence accuracy", "rate", True),
     MetricInfo("token_f1", "token F1", "rate", True),
     MetricInfo("mean_answer_chars", "mean answer length (chars)", "chars", None),
@@ -89,6 +93,12 @@ _METRIC_LIST = [
     MetricInfo("wrongly_declined", "declined when answerable", "rate", False),
     MetricInfo("decline_precision", "decline precision", "rate", True),
     MetricInfo("decline_recall", "decline recall", "rate", True),
+    # Generated answers (khabar.eval.generation): None where no language model was asked.
+    MetricInfo("model_asked", "asked the language model", "count", None),
+    MetricInfo("verified_share", "generated sentences verified", "rate", True),
+    MetricInfo("fallback_share", "fallbacks to the quoted answer", "rate", False),
+    MetricInfo("completion_tokens", "completion tokens (sum)", "tokens", None),
+    MetricInfo("completion_tokens_mean", "completion tokens (mean)", "tokens", None),
     MetricInfo("retrieval_p50_ms", "retrieval p50 (ms)", "ms", False),
     MetricInfo("retrieval_p95_ms", "retrieval p95 (ms)", "ms", False),
     MetricInfo("answer_p50_ms", "answering p50 (ms)", "ms", False),
@@ -101,6 +111,10 @@ _METRIC_LIST = [
     MetricInfo("index_chunks_per_second", "index chunks/s", "per_second", True),
 ]
 METRICS: dict[str, MetricInfo] = {m.name: m for m in _METRIC_LIST}
+# Shown only when some column measured them: an extractive-only report does not list five dashes.
+GENERATION_METRICS = frozenset(
+    {"model_asked", "verified_share", "fallback_share", "completion_tokens", "completion_tokens_mean"}
+)
 
 
 def gate_metrics() -> list[str]:
@@ -162,6 +176,7 @@ def score_question(question: Question, answer: Answer, article_language: str) ->
         "citation_support": None
         if answer.declined
         else citation_support(cited_segments(answer.text, passages)),
+        **generation_fields(answer),
     }
     if answerable:
         record.update(
@@ -170,6 +185,8 @@ def score_question(question: Question, answer: Answer, article_language: str) ->
                 "rr@10": reciprocal_rank(rank, RANK_CUTOFF) if has_gold else None,
                 "ndcg@10": ndcg_at_k(retrieved, question.gold_ids, RANK_CUTOFF) if has_gold else None,
                 "answer_correct": (not answer.declined) and answer_contains(text, question.answers),
+                "answer_correct_any_script": (not answer.declined)
+                and answer_contains_any_script(text, question.answers),
                 "top_sentence_correct": (not answer.declined)
                 and answer_contains(top_sentence(answer), question.answers),
                 "token_f1": token_f1(text, question.answers) if not answer.declined else 0.0,
@@ -185,6 +202,7 @@ def score_question(question: Question, answer: Answer, article_language: str) ->
                 "rr@10": None,
                 "ndcg@10": None,
                 "answer_correct": None,
+                "answer_correct_any_script": None,
                 "top_sentence_correct": None,
                 "token_f1": None,
                 "citation_precision": None,
@@ -227,12 +245,14 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     metrics["mrr@10"] = mean(r["rr@10"] for r in answerable)
     metrics["ndcg@10"] = mean(r["ndcg@10"] for r in answerable)
     metrics["answer_accuracy"] = mean(r["answer_correct"] for r in answerable)
+    metrics["answer_accuracy_any_script"] = mean(r.get("answer_correct_any_script") for r in answerable)
     metrics["top_sentence_accuracy"] = mean(r["top_sentence_correct"] for r in answerable)
     metrics["token_f1"] = mean(r["token_f1"] for r in answerable)
     metrics["mean_answer_chars"] = mean(r["answer_chars"] for r in answered)
     metrics["citation_precision"] = mean(r["citation_precision"] for r in answerable)
     metrics["citation_support"] = mean(r["citation_support"] for r in answered)
     metrics.update(abstention_rates((r["answerable"], r["declined"]) for r in records))
+    metrics.update(summarise_generation(records))
     for stage in ("retrieval", "answer", "total"):
         metrics[f"{stage}_p50_ms"] = _latency(records, stage, 50)
         metrics[f"{stage}_p95_ms"] = _latency(records, stage, 95)
