@@ -415,14 +415,14 @@ class GenerationSettings(BaseSettings):
         ),
     )
     verify_min_similarity: float = Field(
-        0.86,
+        0.85,
         description=(
             "Cosine between an answer sentence and the best sentence of the passage it cites, below "
             "which the sentence is unsupported (same language). Fitted: bench/fit_verifier.py."
         ),
     )
     verify_min_similarity_cross_lingual: float = Field(
-        0.80,
+        0.815,
         description=(
             "The same, when the answer sentence and the cited passage are in different languages. "
             "Fitted: bench/fit_verifier.py."
@@ -434,14 +434,14 @@ class GenerationSettings(BaseSettings):
             "An answer sentence naming someone or something (capitalised words not in the question) "
             "is unsupported unless its cited passage names it too ('same-language': only when the "
             "passage is in the answer's language; across scripts translated names such as 'North "
-            "Korea' / 'उत्तर कोरिया' cannot be found by spelling). Chosen with bench/fit_verifier.py."
+            "Korea' / 'उत्तर कोरिया' cannot be found by spelling). Chosen by bench/fit_verifier.py."
         ),
     )
     verify_numbers: bool = Field(
         True,
         description=(
             "An answer sentence stating a number not in the question is unsupported unless its cited "
-            "passage states it (digits of either script, or words)."
+            "passage states it (digits of either script, or words). Chosen by bench/fit_verifier.py."
         ),
     )
     verify_min_share: float = Field(
