@@ -40,19 +40,19 @@ _LATIN_WORD = regex.compile(r"[A-Za-z][\p{L}\p{M}'’-]*")
 
 
 def new_names(claim: str, question: str) -> list[str]:
-    """Capitalised Latin-script words of ``claim`` that the question does not contain (folded),
-    the first word of the sentence left out (it is capitalised anyway), and words of fewer than
+    """Capitalised Latin-script words of ``claim`` that the question does not contain (folded,
+    split as the tokeniser splits them, so "Fiji’s" and "Asia-Pacific" compare by their parts),
+    the first word of the sentence left out (it is capitalised anyway), and parts of fewer than
     three letters too (acronyms such as "US" are too short to find across scripts)."""
     asked = {fold(w) for w in word_tokens(question)}
     found: list[str] = []
     for i, match in enumerate(_LATIN_WORD.finditer(claim)):
-        token = match.group().strip("'’-")
-        if i == 0 or len(token) < 3 or not token[0].isupper():
+        if i == 0 or not match.group()[0].isupper():
             continue
-        folded = fold(token)
-        if folded in asked or folded in found or not analyze(token, stem=False):
-            continue  # stop words ("The", "It") are capitalised at a sentence start too
-        found.append(folded)
+        for part in word_tokens(match.group()):
+            if len(part) < 3 or part in asked or part in found or not analyze(part, stem=False):
+                continue  # stop words ("The", "It") are capitalised at a sentence start too
+            found.append(part)
     return found
 
 
