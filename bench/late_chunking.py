@@ -14,9 +14,10 @@ top-ranked sentence holds a gold answer, per question language, and the seconds 
 vector took. Cosine alone, with perfect retrieval: not the full pipeline's top-sentence accuracy,
 but the signal the evidence scorer starts from.
 
-    python bench/late_chunking.py [--set xquad-hi-dev]
+    python bench/late_chunking.py [--set xquad-hi-dev] [--layer -1]
 
-Needs ``../shared/data``; writes ``bench/results/late_chunking.json``.
+Needs ``../shared/data``; writes ``bench/results/late_chunking.json`` (``--layer`` N pools an
+earlier layer's states instead: cheaper to reach, but further from the query vectors' space).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def folded(text: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", default="xquad-hi-dev")
+    parser.add_argument(
+        "--layer", type=int, default=-1, help="Encoder layer whose token states are pooled (-1: the last)."
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     import torch
@@ -72,7 +76,7 @@ def main() -> None:
         )
         offsets = enc.pop("offset_mapping")[0].tolist()
         with torch.no_grad():
-            states = network(**enc).last_hidden_state[0].numpy()
+            states = network(**enc, output_hidden_states=True).hidden_states[args.layer][0].numpy()
         out = []
         for a, b in spans:
             inside = [i for i, (x, y) in enumerate(offsets) if y > x and x >= a and y <= b]
@@ -145,6 +149,7 @@ def main() -> None:
                     "torch": torch.__version__,
                 },
                 "set": args.set,
+                "layer": args.layer,
                 "questions": counts,
                 "top_sentence_accuracy": table,
                 "seconds": {k: round(v, 2) for k, v in seconds.items()},
