@@ -26,33 +26,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from eval_index import add_index_options  # bench/ is the script folder, on sys.path
+from eval_index import (  # bench/ is the script folder, on sys.path
+    DATA,
+    add_index_options,
+    distractors,
+    parse_set,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-SETS = {  # set -> distractor corpus (as bench/run_dev.py)
-    "xquad-hi-dev": DATA / "corpora" / "bbc-hindi.jsonl",
-    "realtimeqa-dev": DATA / "corpora" / "bbc-english.jsonl",
-}
 RESULTS = ROOT / "bench" / "results" / "sentence_model.json"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 FOLDS = 5
-
-
-def parse_set(value: str) -> tuple[str, int | None]:
-    name, _, n = value.partition("=")
-    if name not in SETS:
-        raise argparse.ArgumentTypeError(f"unknown set {name!r} (sets: {', '.join(SETS)})")
-    return name, int(n) if n else None
-
-
-def distractors(name: str, n: int | None) -> Path:
-    if n is None:
-        return SETS[name]
-    sample = ROOT / "bench" / "out" / "distractors" / f"{SETS[name].stem}-sample{n}.jsonl"
-    if not sample.is_file():
-        raise SystemExit(f"{sample} is missing: run `python bench/run_dev.py --distractors {name}={n}` first")
-    return sample
 
 
 def collect(

@@ -51,14 +51,14 @@ from typing import Any
 
 import numpy as np
 import regex
-from eval_index import add_index_options  # bench/ is the script folder, on sys.path
+from eval_index import (  # bench/ is the script folder, on sys.path
+    DATA,
+    add_index_options,
+    distractors,
+    parse_set,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
-SETS = {  # set -> distractor corpus (as bench/run_dev.py)
-    "xquad-hi-dev": DATA / "corpora" / "bbc-hindi.jsonl",
-    "realtimeqa-dev": DATA / "corpora" / "bbc-english.jsonl",
-}
 RESULTS = ROOT / "bench" / "results" / "verifier.json"
 PAIRS = ROOT / "bench" / "out" / "verifier_pairs.jsonl"  # every pair, for reading (gitignored)
 FOLDS = 5
@@ -71,22 +71,6 @@ NAMES = ("off", "same-language", "always")
 PAIR_KINDS = ("same-language", "cross-lingual")
 _DIGITS = regex.compile(r"[0-9]+|[०-९]+")
 _QUOTES = "“”\"'‘’«»"
-
-
-def parse_set(value: str) -> tuple[str, int | None]:
-    name, _, n = value.partition("=")
-    if name not in SETS:
-        raise argparse.ArgumentTypeError(f"unknown set {name!r} (sets: {', '.join(SETS)})")
-    return name, int(n) if n else None
-
-
-def distractors(name: str, n: int | None) -> Path:
-    if n is None:
-        return SETS[name]
-    sample = ROOT / "bench" / "out" / "distractors" / f"{SETS[name].stem}-sample{n}.jsonl"
-    if not sample.is_file():
-        raise SystemExit(f"{sample} is missing: run `python bench/run_dev.py --distractors {name}={n}` first")
-    return sample
 
 
 def eval_index(settings: Any, name: str, n: int | None, reuse: dict[str, str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -105,3 +106,18 @@ def within(seconds: float, call: Callable[[], T]) -> T:
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def with_corpus(settings: Any) -> Any:
+    """``settings`` after the shipped corpus is ingested into its data dir with the real ingestor."""
+    from khabar import components
+
+    ingestor = components.ingestor(settings)
+    try:
+        assert ingestor.ingest([CORPUS]).ok
+    finally:
+        ingestor.close()
+    return settings

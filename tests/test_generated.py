@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +14,11 @@ from khabar import components
 from khabar.components import REJECTED_FILE
 from khabar.settings import Settings
 from rag.service import QAService
-from tests.factories import within
+from tests.factories import with_corpus, within
 from tests.llm_fakes import ChatServer, ScriptedLLM
 
 pytestmark = pytest.mark.integration
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 QUESTION = "What did the US State Department warn?"
 GOOD = (
     "The US State Department said the Biden administration will not hesitate to impose additional "
@@ -32,13 +30,9 @@ SANCTIONS = "प्रतिबंध"
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory, model_cache) -> Settings:
     data = tmp_path_factory.mktemp("generated") / "data"
-    settings = Settings(data_dir=data, model_cache_dir=model_cache, llm_timeout=3.0, llm_max_retries=0)
-    ingestor = components.ingestor(settings)
-    try:
-        assert ingestor.ingest([CORPUS]).ok
-    finally:
-        ingestor.close()
-    return settings
+    return with_corpus(
+        Settings(data_dir=data, model_cache_dir=model_cache, llm_timeout=3.0, llm_max_retries=0)
+    )
 
 
 def scripted(settings: Settings, *replies, **options) -> tuple[QAService, ScriptedLLM]:

@@ -21,10 +21,10 @@ import pytest
 from khabar import components
 from khabar.settings import Settings
 from rag.types import Answer
+from tests.factories import with_corpus
 
 pytestmark = pytest.mark.integration
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 QUESTION = "What did the US State Department warn?"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -103,21 +103,17 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory, model_cache) -> Settings:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("llm") / "data",
-        model_cache_dir=model_cache,
-        llm_temperature=0.0,
-        llm_max_tokens=120,
-        llm_context_chars=1500,  # a 135M model on two cores: short passages keep it to seconds
-        llm_timeout=240,
-        llm_max_retries=0,
+    return with_corpus(
+        Settings(
+            data_dir=tmp_path_factory.mktemp("llm") / "data",
+            model_cache_dir=model_cache,
+            llm_temperature=0.0,
+            llm_max_tokens=120,
+            llm_context_chars=1500,  # a 135M model on two cores: short passages keep it to seconds
+            llm_timeout=240,
+            llm_max_retries=0,
+        )
     )
-    ingestor = components.ingestor(settings)
-    try:
-        assert ingestor.ingest([CORPUS]).ok
-    finally:
-        ingestor.close()
-    return settings
 
 
 def check(answer: Answer, pieces: list[str]) -> None:
