@@ -361,7 +361,8 @@ _MULTIPLIERS: dict[str, int] = {
 }
 _UNITS = {unicodedata.normalize("NFC", k): v for k, v in _UNITS.items()}
 _MULTIPLIERS = {unicodedata.normalize("NFC", k): v for k, v in _MULTIPLIERS.items()}
-_ALONE_NOT_A_NUMBER = frozenset({"one", "एक"})
+# Number words that count only before a multiplier ("one lakh"), never alone ("one of").
+ALONE_NOT_A_NUMBER = frozenset({"one", "एक"})
 
 
 def _canonical(value: float) -> str:
@@ -427,7 +428,7 @@ def numbers(text: str) -> frozenset[str]:
             j += 1
         if words or not numeral:
             value = total + current
-            if not (words <= 1 and not numeral and token in _ALONE_NOT_A_NUMBER):
+            if not (words <= 1 and not numeral and token in ALONE_NOT_A_NUMBER):
                 found.add(_canonical(value))
         i = max(j, i + 1)
     return frozenset(found)

@@ -128,18 +128,19 @@ class GeneratedAnswerer:
             yield quoted
             return
         given = passages[: self.limits.passages]
+        language = answer_language(query, given)
         usage: dict[str, int] = {}
         text = ""
         try:
             chunks = 0
-            for piece, raw in self._generate(query, evidence, given):
+            for piece, raw in self._generate(query, language, evidence, given):
                 text += piece
                 chunks += 1
                 usage = usage_of(raw) or usage
                 if piece:
                     yield piece
             usage = usage or {"completion_chunks": chunks}
-            answer = self._verified(query, text, given, passages, quoted)
+            answer = self._verified(query, language, text, given, passages, quoted)
         except ModelFailed as failed:
             answer = self._fall_back(quoted, str(failed), [])
         answer.usage = usage
@@ -172,14 +173,13 @@ class GeneratedAnswerer:
         )
 
     def _generate(
-        self, query: Query, evidence: list[Evidence], given: list[Passage]
+        self, query: Query, language: str, evidence: list[Evidence], given: list[Passage]
     ) -> Iterator[tuple[str, object]]:
         """(text piece, raw response) as the model writes; ModelFailed on anything unusable."""
         focus = []
         for p in given:
             best = next((e for e in evidence if e.passage.chunk_id == p.chunk_id), None)
             focus.append((best.start - p.start, best.end - p.start) if best else (0, 0))
-        language = answer_language(query, given)
         messages = answer_messages(query.text, language, given, focus, self.limits.context_chars)
         deadline = time.monotonic() + self.limits.deadline_s
         written = 0
@@ -197,7 +197,7 @@ class GeneratedAnswerer:
         except ModelFailed:
             raise
         except Exception as err:  # any client or server failure: the reader gets the quoted answer
-            log.warning("generation at %s failed: %s: %s", self.endpoint, type(err).__name__, err)
+            log.info("generation at %s failed: %s: %s", self.endpoint, type(err).__name__, err)
             raise ModelFailed(f"{self.endpoint} failed: {describe_error(err)}") from err
         finally:
             close = getattr(stream, "close", None)
@@ -205,12 +205,18 @@ class GeneratedAnswerer:
                 close()
 
     def _verified(
-        self, query: Query, text: str, given: list[Passage], passages: list[Passage], quoted: Answer
+        self,
+        query: Query,
+        language: str,
+        text: str,
+        given: list[Passage],
+        passages: list[Passage],
+        quoted: Answer,
     ) -> Answer:
+        """The answer as far as it is verified (``language``: the one it was asked to be in)."""
         if not text.strip():
             raise ModelFailed("the model returned an empty answer")
         plain = without_markers(text)
-        language = answer_language(query, given)
         # Told apart among the question's and the passages' languages only: a short Hindi answer
         # could pass for Marathi among every configured language.
         candidates = tuple(dict.fromkeys(x for x in (language, *(p.language for p in given)) if x))
@@ -223,13 +229,11 @@ class GeneratedAnswerer:
         if not any(c.markers for c in claims):
             raise ModelFailed("the model cited no passage (it may have found no answer in them)")
         checks, highlight = self.verifier.check(query.text, language, claims, given)
-        kept = [c for c in checks if c.supported]
-        share = len(kept) / len(checks)
-        if not kept or share < self.limits.min_share:
-            first = next(c for c in checks if not c.supported)
+        verification = Verification(checks)
+        if not verification.verified or verification.share < self.limits.min_share:
             reason = (
-                f"only {len(kept)} of {len(checks)} sentences of the model's answer could be verified "
-                f"against the passages they cite ({first.reason})"
+                f"only {verification.verified} of {len(checks)} sentences of the model's answer could "
+                f"be verified against the passages they cite ({verification.dropped[0].reason})"
             )
             return self._fall_back(quoted, reason, checks)
         citations = []
@@ -238,7 +242,7 @@ class GeneratedAnswerer:
             p = given[marker - 1]
             ev = Evidence(s.text, s.start, s.end, s.similarity, s.similarity, p)
             citations.append(make_citation(marker, ev, query))
-        body = " ".join(f"{c.text} " + "".join(f"[{m}]" for m in c.markers) for c in kept)
+        body = " ".join(f"{c.text} " + "".join(f"[{m}]" for m in c.markers) for c in checks if c.supported)
         return Answer(
             quoted.question,
             body,
@@ -247,7 +251,7 @@ class GeneratedAnswerer:
             passages=passages,
             confidence=quoted.confidence,
             answerer="generated",
-            verification=Verification(checks),
+            verification=verification,
         )
 
     def _fall_back(self, quoted: Answer, reason: str, checks: list[ClaimCheck]) -> Answer:

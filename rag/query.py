@@ -78,8 +78,9 @@ class QueryBuilder:
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(text)
         search_text, search_vector = text, vector
-        follows_up = text != asked or (bool(history) and self.follow_up.continues(text))
-        if follows_up and text == asked:
+        condensed = text != asked
+        follows_up = condensed or (bool(history) and self.follow_up.continues(text))
+        if follows_up and not condensed:  # a rewrite already names what it refers to
             search_text = f"{history[-1]} {text}"
             search_vector = self.embedder.embed_query(search_text)
         embed_ms = round((time.perf_counter() - t0) * 1000, 2)
@@ -94,5 +95,5 @@ class QueryBuilder:
             terms=frozenset(analyze(text)),
             filters=filters,
             embed_ms=embed_ms,
-            asked=asked if text != asked else "",
+            asked=asked if condensed else "",
         )

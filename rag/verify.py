@@ -11,16 +11,16 @@ citations, numbers and names (``bench/fit_verifier.py``), not picked by hand.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import regex
 
 from index.analysis import analyze
 from index.bridge import NameBridge, numbers
 from index.records import Passage
 from index.text import fold, word_tokens
+from rag.answer import is_cross_lingual
 from rag.claims import Claim
 from rag.evidence import SentenceEvidence, StoredSentence
 from rag.types import ClaimCheck
@@ -101,6 +101,11 @@ def support(
     )
 
 
+def crosses(language: str, passages: Iterable[Passage]) -> bool:
+    """Whether some passage is known to be in another language than ``language`` (unknown = no)."""
+    return any(is_cross_lingual(language, p.language) for p in passages)
+
+
 class ClaimVerifier:
     """Checks the claims of one answer against the numbered passages the model was given."""
 
@@ -115,8 +120,9 @@ class ClaimVerifier:
         self.rules = rules
 
     def threshold(self, language: str, passages: Sequence[Passage]) -> float:
-        cross = any(language and p.language and p.language != language for p in passages)
-        return self.rules.min_similarity_cross_lingual if cross else self.rules.min_similarity
+        if crosses(language, passages):
+            return self.rules.min_similarity_cross_lingual
+        return self.rules.min_similarity
 
     def check(
         self, question: str, language: str, claims: Sequence[Claim], passages: Sequence[Passage]
@@ -136,13 +142,10 @@ class ClaimVerifier:
                 checks.append(ClaimCheck(claim.text, list(claim.markers), False, 0.0, reason))
                 continue
             cited = {m: passages[m - 1] for m in claim.markers}
-            vector = np.asarray(self.embed(claim.text), dtype=np.float32)
-            sentences = self.evidence.by_passage(vector.tolist(), list(cited.values()))
+            sentences = self.evidence.by_passage(list(self.embed(claim.text)), list(cited.values()))
             found = support(claim.text, question, cited, sentences)
             threshold = self.threshold(language, list(cited.values()))
-            cross = threshold == self.rules.min_similarity_cross_lingual and any(
-                language and p.language and p.language != language for p in cited.values()
-            )
+            cross = crosses(language, cited.values())
             check_names = self.rules.names == "always" or (self.rules.names == "same-language" and not cross)
             reasons, missing = [], []
             if found.similarity < threshold:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import regex
 
-from index.bridge import NameBridge, numbers
+from index.bridge import ALONE_NOT_A_NUMBER, NameBridge, numbers
 from index.stopwords import STOPWORDS
 from index.text import fold, word_tokens
 from khabar.eval.metrics import answer_contains
@@ -26,7 +26,6 @@ __all__ = ["answer_contains_any_script", "counterpart_in"]
 _DEVANAGARI = regex.compile(r"[\u0900-\u097f]")
 # Numerals whole ("10.58", "1,00,000"), then words: word_tokens would cut "10.58" in two.
 _TOKEN = regex.compile(r"\d+(?:[,.]\d+)*|[\p{L}\p{M}]+")
-_ALONE = frozenset({"one", "एक"})  # numbers only before a multiplier ("one lakh")
 
 
 def _number_runs(tokens: Sequence[str]) -> tuple[list[list[str]], list[str]]:
@@ -36,7 +35,7 @@ def _number_runs(tokens: Sequence[str]) -> tuple[list[list[str]], list[str]]:
     others: list[str] = []
     in_run = False
     for token in tokens:
-        if numbers(token) or token in _ALONE:
+        if numbers(token) or token in ALONE_NOT_A_NUMBER:
             if in_run:
                 runs[-1].append(token)
             else:
