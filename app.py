@@ -10,4 +10,7 @@ from khabar.settings import get_settings
 from khabar.web.serve import launch
 
 if __name__ == "__main__":
-    launch(get_settings())
+    try:
+        launch(get_settings())
+    except ValueError as err:  # a bad port, or generated answers without a model: say which
+        raise SystemExit(f"khabar: {err}") from None

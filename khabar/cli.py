@@ -369,8 +369,11 @@ def serve(
     settings = settings_mod.get_settings()
     try:
         host, port = server_address(settings, host, port)
+        from khabar.components import check_answerer
+
+        check_answerer(settings)  # before an --ingest run, not after it
     except ValueError as err:
-        err_console.print(f"[red]{err}[/red]")
+        err_console.print(f"[red]{escape(str(err))}[/red]")
         raise typer.Exit(2) from err
     if ingest_path:
         from khabar import components

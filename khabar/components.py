@@ -140,6 +140,16 @@ class LLMNotConfigured(ValueError):
     """Generated answers were asked for, but no model is connected."""
 
 
+def check_answerer(settings: Settings) -> None:
+    """Raise :class:`LLMNotConfigured` when generated answers are the default but no model is
+    connected: said before anything loads (``khabar serve``, ``python app.py``), not after."""
+    if settings.answerer == "generated" and not (settings.llm_base_url or settings.llm_gguf):
+        raise LLMNotConfigured(
+            "KHABAR_ANSWERER=generated needs a language model: set KHABAR_LLM_BASE_URL (an OpenAI-compatible "
+            "endpoint such as http://127.0.0.1:8080/v1) or KHABAR_LLM_GGUF (a local model file)"
+        )
+
+
 def llm_endpoint(settings: Settings) -> str:
     """The connected model in a reader's words ("" when none is)."""
     if settings.llm_gguf:
@@ -252,11 +262,8 @@ def answerers(
             llm_endpoint(settings),
             on_rejected=lambda record: append_jsonl(rejected, record),
         )
-    elif settings.answerer == "generated":
-        raise LLMNotConfigured(
-            "KHABAR_ANSWERER=generated needs a language model: set KHABAR_LLM_BASE_URL (an OpenAI-compatible "
-            "endpoint such as http://127.0.0.1:8080/v1) or KHABAR_LLM_GGUF (a local model file)"
-        )
+    else:
+        check_answerer(settings)
     return extractive, choices
 
 

@@ -290,6 +290,16 @@ def test_serve_refuses_a_bad_gradio_port_before_loading_anything(cli, launched, 
     assert launched == []
 
 
+def test_serve_refuses_generated_answers_without_a_model_before_ingesting(
+    cli, launched, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("KHABAR_ANSWERER", "generated")
+    data = tmp_path / "data"
+    result = cli("--data-dir", str(data), "serve", "--ingest", str(CORPUS))
+    assert result.exit_code == 2 and "KHABAR_LLM_BASE_URL" in result.stderr
+    assert launched == [] and not data.exists()  # nothing ingested, nothing served
+
+
 def test_problem_lines_show_file_names_as_written_one_line_each(monkeypatch, capsys):
     """File names and record ids are the user's text, not markup: "[/red]" in a name used to end
     the report with a MarkupError (the other problems unprinted), "[bold]" vanished from the line

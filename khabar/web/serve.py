@@ -54,6 +54,9 @@ def launch(
 ) -> gr.Blocks:
     """Serve the chat at :func:`server_address`; ``block=False`` returns at once (tests)."""
     host, port = server_address(settings, host, port)  # before the model loads: a bad port fails fast
+    from khabar.components import check_answerer
+
+    check_answerer(settings)  # and so does generated answering without a model
     demo = build(Backend.from_settings(settings))
     demo.queue(default_concurrency_limit=4)
     demo.launch(
