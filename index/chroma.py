@@ -17,6 +17,9 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,50}[A-Za-z0-9]$")
 SENTENCE_SUFFIX = "-sentences"
+# The BM25 terms and the manifest, in http mode (index.side); absent in embedded mode.
+LEXICAL_SUFFIX = "-lexical"
+MANIFEST_SUFFIX = "-manifest"
 
 
 def validate_index_name(name: str) -> str:
@@ -121,7 +124,8 @@ def open_stores(client: chromadb.ClientAPI, name: str, ef_search: int) -> Stores
 
 
 def drop_collections(client: chromadb.ClientAPI, name: str) -> None:
-    for collection in (name, name + SENTENCE_SUFFIX):
+    for suffix in ("", SENTENCE_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX):
+        collection = name + suffix
         try:
             client.delete_collection(collection)
         except Exception:  # chroma raises different types per version when it is absent

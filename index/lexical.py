@@ -13,25 +13,27 @@ minimum). What survives is fragments shared by unrelated words, so Hindi BM25 de
 Hindi and English stop words, and
 stems what is left (:func:`index.analysis.stem_term`).
 
-Storage: one SQLite file (stdlib ``sqlite3``) in the index's side folder holds, per chunk, its
-content hash, analysed tokens, metadata and text. SQLite makes an article's replacement a single
-transaction (a crash leaves either the old or the new rows, never half of each) and lets other
-processes (the ingestion CLI while the UI serves) see the change. The BM25 matrix itself is
-*not* persisted: it is rebuilt in memory from the stored tokens on the first search after any
-change, detected by a generation counter that every write bumps. Rebuilding is cheap (see the
-timing in ``bench/bm25_only.py``), and it avoids keeping a second on-disk structure in sync.
+Storage: per chunk, its content hash, analysed tokens, metadata and text, in a :class:`TermStore`
+that every process serving the index sees: one SQLite file (stdlib ``sqlite3``) in the index's
+side folder for an embedded Chroma (:class:`SqliteTerms`: an article's replacement is a single
+transaction, and other processes on the machine see the change), or a Chroma collection on the
+shared server in http mode (:mod:`index.side`). The BM25 matrix itself is *not* persisted: it is
+rebuilt in memory from the stored tokens on the first search after any change, detected by a
+change token (the generation) that every write moves. Rebuilding is cheap (see the timing in
+``bench/bm25_only.py``), and it avoids keeping a second on-disk structure in sync.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import bm25s
 import numpy as np
@@ -43,7 +45,16 @@ from index.records import CollectionStats, Passage, SearchFilters
 from index.spec import code_fingerprint
 from index.stopwords import STOPWORDS
 
-__all__ = ["LexicalIndex", "LexicalResult", "analyzer_fingerprint", "to_passages"]
+__all__ = [
+    "LexicalIndex",
+    "LexicalResult",
+    "SqliteTerms",
+    "TermRow",
+    "TermStore",
+    "analyzer_fingerprint",
+    "stats_of",
+    "to_passages",
+]
 
 # (chunk_id, bm25 score, metadata, text), best first.
 LexicalResult = tuple[str, float, dict[str, Any], str]
@@ -62,6 +73,61 @@ def analyzer_fingerprint(index_titles: bool, stem: bool = True) -> str:
     return h.hexdigest()[:16]
 
 
+# (chunk_id, content_hash, terms, metadata, text): one stored chunk. ``terms`` are the analysed
+# terms joined by single spaces (terms hold no space); ``metadata`` is a JSON object.
+TermRow = tuple[str, str, str, str, str]
+
+
+class TermStore(Protocol):
+    """Where a :class:`LexicalIndex` keeps its rows, shared by every process that opens it.
+
+    The in-memory BM25 matrix is rebuilt from :meth:`snapshot` whenever :meth:`generation` (a
+    change token every write moves) differs from the one it was built at; equal tokens mean
+    nothing changed, so the token must be cheap to read.
+    """
+
+    def generation(self) -> Hashable: ...
+
+    def analyzer(self) -> str | None: ...
+
+    def replace(self, content_hash: str, rows: Sequence[TermRow]) -> None:
+        """The content's rows become ``rows`` (a search never sees it half-replaced where the
+        store allows), and the token moves."""
+        ...
+
+    def delete(self, content_hash: str) -> None: ...
+
+    def touch(self) -> None:
+        """Move the token without changing a row."""
+        ...
+
+    def rewrite_terms(self, fingerprint: str, terms: Callable[[str, dict[str, Any]], str]) -> None:
+        """Every row's terms from ``terms(text, metadata)``, and ``fingerprint`` recorded as the analyzer."""
+        ...
+
+    def count(self) -> int: ...
+
+    def chunk_ids_by_content(self) -> dict[str, set[str]]: ...
+
+    def snapshot(self) -> tuple[Hashable, list[tuple[str, str, str]]]:
+        """The token, then (chunk_id, terms, metadata JSON) of every row in a stable order: at least
+        as new as the token (a change during the read shows as a newer token next time)."""
+        ...
+
+    def texts(self, chunk_ids: Sequence[str]) -> dict[str, str]: ...
+
+    def stats(self) -> CollectionStats | None:
+        """Aggregates over the stored metadata, or None when the store has no cheap way to compute
+        them (the index then counts over the rows it built from)."""
+        ...
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A consistent view for the reads inside, where the store can give one."""
+        ...
+
+    def close(self) -> None: ...
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id     TEXT PRIMARY KEY,
@@ -76,8 +142,167 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
 """
 
 
+class SqliteTerms:
+    """The rows in one SQLite file in a folder (embedded mode): an article's replacement is one
+    transaction, and other processes on the machine see a change through the generation row.
+
+    Safe to share between threads (one lock around the connection).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._depth = 0  # nested reading() blocks share one transaction
+        # Autocommit mode: transactions are opened explicitly in _write/reading.
+        self._conn = sqlite3.connect(
+            self.folder / DB_FILE, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable enough, atomic
+        self._conn.executescript(_SCHEMA)
+
+    def generation(self) -> int:
+        """One row read: cheap enough to check before every search."""
+        with self._lock:
+            return int(self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def analyzer(self) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'analyzer'").fetchone()
+            return None if row is None else str(row[0])
+
+    def replace(self, content_hash: str, rows: Sequence[TermRow]) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM chunks WHERE content_hash = ?", (content_hash,))
+            conn.executemany(
+                "INSERT OR REPLACE INTO chunks (chunk_id, content_hash, tokens, metadata, text) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def delete(self, content_hash: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM chunks WHERE content_hash = ?", (content_hash,))
+
+    def touch(self) -> None:
+        with self._write():
+            pass
+
+    def rewrite_terms(self, fingerprint: str, terms: Callable[[str, dict[str, Any]], str]) -> None:
+        with self._write() as conn:
+            rows = conn.execute("SELECT chunk_id, text, metadata FROM chunks").fetchall()
+            conn.executemany(
+                "UPDATE chunks SET tokens = ? WHERE chunk_id = ?",
+                [(terms(text, json.loads(meta)), cid) for cid, text, meta in rows],
+            )
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('analyzer', ?)", (fingerprint,))
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def chunk_ids_by_content(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        with self.reading():
+            for content_hash, chunk_id in self._conn.execute("SELECT content_hash, chunk_id FROM chunks"):
+                found.setdefault(content_hash, set()).add(chunk_id)
+        return found
+
+    def snapshot(self) -> tuple[int, list[tuple[str, str, str]]]:
+        with self.reading():
+            rows = self._conn.execute("SELECT chunk_id, tokens, metadata FROM chunks ORDER BY rowid")
+            return self.generation(), rows.fetchall()
+
+    def texts(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT chunk_id, text FROM chunks WHERE chunk_id IN ({marks})", list(chunk_ids)
+            )
+            return dict(rows.fetchall())
+
+    def stats(self) -> CollectionStats:
+        """SQL aggregates over the stored metadata (every chunk carries its article's fields)."""
+        field = "json_extract(metadata, '$.{}')".format
+        day = f"substr({field('published')}, 1, 10)"
+        with self.reading():
+            conn = self._conn
+            languages = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('language')} FROM chunks")]
+            sources = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('source')} FROM chunks")]
+            first, last = conn.execute(
+                f"SELECT MIN({day}), MAX({day}) FROM chunks "
+                f"WHERE {day} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+            ).fetchone()
+            articles, chunks = conn.execute(
+                "SELECT COUNT(DISTINCT NULLIF(content_hash, '')), COUNT(*) FROM chunks"
+            ).fetchone()
+        return CollectionStats(
+            languages=sorted(str(x) for x in languages if x),
+            sources=sorted((str(x) for x in sources if x), key=str.casefold),
+            first_date=first or "",
+            last_date=last or "",
+            articles=int(articles),
+            chunks=int(chunks),
+        )
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction: in WAL mode it sees a single snapshot from its first SELECT on,
+        so the generation checked, the tokens rebuilt from and the texts fetched all agree."""
+        with self._lock:
+            if self._depth == 0:
+                self._conn.execute("BEGIN")
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that also bumps the generation (so searches rebuild)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+
+def stats_of(metadata: Sequence[Mapping[str, Any]]) -> CollectionStats:
+    """What :meth:`SqliteTerms.stats` aggregates, counted over metadata in memory."""
+    days = [str(m.get("published") or "")[:10] for m in metadata]
+    days = [d for d in days if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d)]
+    return CollectionStats(
+        languages=sorted({str(m.get("language")) for m in metadata if m.get("language")}),
+        sources=sorted({str(m.get("source")) for m in metadata if m.get("source")}, key=str.casefold),
+        first_date=min(days, default=""),
+        last_date=max(days, default=""),
+        articles=len({m.get("content_hash") for m in metadata if m.get("content_hash")}),
+        chunks=len(metadata),
+    )
+
+
 class LexicalIndex:
     """BM25 over stored chunk tokens, with incremental, crash-safe updates per content hash.
+
+    ``store`` is where the rows live: a folder (one SQLite file in it, :class:`SqliteTerms`) or
+    any :class:`TermStore` (a Chroma collection in http mode, :mod:`index.side`). The analysis
+    and the BM25 scoring are this class's, whatever the store: our analyzer decides the terms.
 
     ``k1`` and ``b`` are the usual BM25 parameters (term-frequency saturation and length
     normalisation). With ``index_titles`` a chunk's terms include its article's title (from the
@@ -85,29 +310,26 @@ class LexicalIndex:
     (``ingest.writer.chunk_embedding_text``); the stored text stays the chunk alone, so spans hold.
     ``stem`` false indexes surface forms (what the ablation compares stemming against).
 
-    Safe to share between threads (one lock around the connection and the in-memory index).
+    Safe to share between threads (one lock around the store and the in-memory index).
     """
 
     def __init__(
-        self, folder: Path, k1: float = 1.5, b: float = 0.75, index_titles: bool = True, stem: bool = True
+        self,
+        store: Path | str | TermStore,
+        k1: float = 1.5,
+        b: float = 0.75,
+        index_titles: bool = True,
+        stem: bool = True,
     ):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.store: TermStore = SqliteTerms(Path(store)) if isinstance(store, str | Path) else store
         self.k1 = k1
         self.b = b
         self.index_titles = index_titles
         self.stem = stem
         self._lock = threading.RLock()
-        # Autocommit mode: transactions are opened explicitly in _write/_read.
-        self._conn = sqlite3.connect(
-            self.folder / DB_FILE, isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable enough, atomic
-        self._conn.executescript(_SCHEMA)
         # The in-memory BM25 index and what it was built from.
         self._bm25: bm25s.BM25 | None = None
-        self._built_generation: int | None = None
+        self._built_generation: Hashable | None = None
         self._chunk_ids: list[str] = []
         self._metadata: list[dict[str, Any]] = []
         # Devanagari vocabulary by consonant skeleton, built on first use per generation.
@@ -119,8 +341,9 @@ class LexicalIndex:
     def add(self, content_hash: str, chunks: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         """Store one article content's chunks, replacing whatever that content hash had before.
 
-        The delete and the inserts are one transaction, so a search (here or in another process)
-        never sees the article half-replaced.
+        The SQLite store makes the delete and the inserts one transaction, so a search (here or
+        in another process) never sees the article half-replaced; the Chroma store writes the new
+        rows before it removes the old ones left over.
         """
         rows = [
             (
@@ -132,43 +355,35 @@ class LexicalIndex:
             )
             for chunk_id, text, metadata in chunks
         ]
-        with self._write() as conn:
-            conn.execute("DELETE FROM chunks WHERE content_hash = ?", (content_hash,))
-            conn.executemany(
-                "INSERT OR REPLACE INTO chunks (chunk_id, content_hash, tokens, metadata, text) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+        with self._lock:
+            self.store.replace(content_hash, rows)
 
     def delete(self, content_hash: str) -> None:
         """Remove every chunk of one article content (a no-op when there is none)."""
-        with self._write() as conn:
-            conn.execute("DELETE FROM chunks WHERE content_hash = ?", (content_hash,))
+        with self._lock:
+            self.store.delete(content_hash)
 
     # --- reading --------------------------------------------------------------------------
 
     def count(self) -> int:
         with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+            return self.store.count()
 
-    def generation(self) -> int:
-        """The counter every write bumps, from any process or handle: one row read, cheap enough
-        to check before every search."""
+    def generation(self) -> Hashable:
+        """The change token every write moves, from any process or handle: cheap enough to check
+        before every search."""
         with self._lock:
-            return _generation(self._conn)
+            return self.store.generation()
 
     def touch(self) -> None:
-        """Bump the generation without changing a row: says the index changed elsewhere (in Chroma)."""
-        with self._write():
-            pass
+        """Move the generation without changing a row: says the index changed elsewhere (in Chroma)."""
+        with self._lock:
+            self.store.touch()
 
     def chunk_ids_by_content(self) -> dict[str, set[str]]:
         """content hash -> the chunk ids stored for it (for checking the index against Chroma)."""
-        found: dict[str, set[str]] = {}
-        with self._read() as conn:
-            for content_hash, chunk_id in conn.execute("SELECT content_hash, chunk_id FROM chunks"):
-                found.setdefault(content_hash, set()).add(chunk_id)
-        return found
+        with self._lock:
+            return self.store.chunk_ids_by_content()
 
     def coverage(self, query: str, bridged: Mapping[str, Sequence[str]] | None = None) -> float:
         """Share of the query's terms that occur somewhere in the index (0 for a query without terms);
@@ -181,8 +396,8 @@ class LexicalIndex:
         if not terms:
             return 0.0
         bridged_words = {w for phrase in (bridged or {}) for w in analyze(phrase, self.stem)}
-        with self._read() as conn:
-            self._ensure_built(conn)
+        with self._lock, self.store.reading():
+            self._ensure_built()
             if self._bm25 is None:
                 return 0.0
             vocabulary = self._bm25.vocab_dict
@@ -195,8 +410,8 @@ class LexicalIndex:
         names = NameBridge(query).skeletons()
         if not names:
             return {}
-        with self._read() as conn:
-            self._ensure_built(conn)
+        with self._lock, self.store.reading():
+            self._ensure_built()
             if self._bm25 is None:
                 return {}
             if self._by_skeleton is None:
@@ -225,12 +440,14 @@ class LexicalIndex:
         least one term with the query are returned (score > 0): a zero score carries no evidence
         and would only add noise to a fused ranking. A query with no terms left after analysis
         returns ``[]``. ``extra_terms`` (index terms, e.g. from :meth:`bridge`) are searched too.
+        A hit whose row is gone from the store by the time its text is read (removed by another
+        process meanwhile) is left out.
         """
         terms = analyze(query, self.stem) + list(extra_terms)
         if not terms or top_k <= 0:
             return []
-        with self._read() as conn:
-            self._ensure_built(conn)
+        with self._lock, self.store.reading():
+            self._ensure_built()
             if self._bm25 is None:
                 return []
             term_ids = self._bm25.get_tokens_ids(terms)
@@ -238,7 +455,7 @@ class LexicalIndex:
                 return []
             scores = self._bm25.get_scores_from_ids(term_ids)
             candidates = np.flatnonzero(scores > 0)
-            # Best first; ties broken by insertion order so results are deterministic.
+            # Best first; ties broken by stored order so results are deterministic.
             order = candidates[np.argsort(-scores[candidates], kind="stable")]
             picked: list[tuple[int, float]] = []
             for doc in order:
@@ -246,40 +463,27 @@ class LexicalIndex:
                     picked.append((int(doc), float(scores[doc])))
                     if len(picked) == top_k:
                         break
-            texts = self._texts(conn, [self._chunk_ids[doc] for doc, _ in picked])
+            texts = self.store.texts([self._chunk_ids[doc] for doc, _ in picked])
             # Built while still holding the lock: another thread's rebuild swaps the lists.
             return [
-                (self._chunk_ids[doc], score, dict(self._metadata[doc]), texts.get(self._chunk_ids[doc], ""))
+                (self._chunk_ids[doc], score, dict(self._metadata[doc]), texts[self._chunk_ids[doc]])
                 for doc, score in picked
+                if self._chunk_ids[doc] in texts
             ]
 
     def stats(self) -> CollectionStats:
-        """Distinct languages and sources, the span of dated articles, and counts: SQL aggregates
-        over the stored metadata (every chunk carries its article's fields)."""
-        field = "json_extract(metadata, '$.{}')".format
-        day = f"substr({field('published')}, 1, 10)"
-        with self._read() as conn:
-            languages = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('language')} FROM chunks")]
-            sources = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('source')} FROM chunks")]
-            first, last = conn.execute(
-                f"SELECT MIN({day}), MAX({day}) FROM chunks "
-                f"WHERE {day} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
-            ).fetchone()
-            articles, chunks = conn.execute(
-                "SELECT COUNT(DISTINCT NULLIF(content_hash, '')), COUNT(*) FROM chunks"
-            ).fetchone()
-        return CollectionStats(
-            languages=sorted(str(x) for x in languages if x),
-            sources=sorted((str(x) for x in sources if x), key=str.casefold),
-            first_date=first or "",
-            last_date=last or "",
-            articles=int(articles),
-            chunks=int(chunks),
-        )
+        """Distinct languages and sources, the span of dated articles, and counts: from the store's
+        aggregates, or counted over the rows the index was built from."""
+        with self._lock:
+            stats = self.store.stats()
+            if stats is not None:
+                return stats
+            self._ensure_built()
+            return stats_of(self._metadata)
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self.store.close()
 
     def __enter__(self) -> LexicalIndex:
         return self
@@ -295,42 +499,14 @@ class LexicalIndex:
             return analyze(title, self.stem) + analyze(text, self.stem)
         return analyze(text, self.stem)
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction that also bumps the generation (so searches rebuild)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute(
-                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """One read transaction: in WAL mode it sees a single snapshot from its first SELECT on,
-        so the generation checked, the tokens rebuilt from and the texts fetched all agree."""
-        with self._lock:
-            self._conn.execute("BEGIN")
-            try:
-                yield self._conn
-            finally:
-                self._conn.execute("COMMIT")
-
-    def _ensure_built(self, conn: sqlite3.Connection) -> None:
-        generation = _generation(conn)
-        if generation == self._built_generation:
+    def _ensure_built(self) -> None:
+        if self.store.generation() == self._built_generation:
             return
+        generation, rows = self.store.snapshot()
         chunk_ids: list[str] = []
         metadata: list[dict[str, Any]] = []
         corpus: list[list[str]] = []
-        for chunk_id, tokens, meta in conn.execute(
-            "SELECT chunk_id, tokens, metadata FROM chunks ORDER BY rowid"
-        ):
+        for chunk_id, tokens, meta in rows:
             chunk_ids.append(chunk_id)
             corpus.append(tokens.split(" ") if tokens else [])
             metadata.append(json.loads(meta))
@@ -342,35 +518,13 @@ class LexicalIndex:
         self._by_skeleton = None
         self._built_generation = generation
 
-    @staticmethod
-    def _texts(conn: sqlite3.Connection, chunk_ids: list[str]) -> dict[str, str]:
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = conn.execute(f"SELECT chunk_id, text FROM chunks WHERE chunk_id IN ({marks})", chunk_ids)
-        return dict(rows.fetchall())
-
     def _reanalyse_if_stale(self) -> None:
         """Re-derive stored tokens from stored text when the analyzer (stop words, title rule)
         changed since they were written: the index must not mix two analyzers."""
         fingerprint = analyzer_fingerprint(self.index_titles, self.stem)
         with self._lock:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'analyzer'").fetchone()
-            if row is not None and row[0] == fingerprint:
-                return
-            with self._write() as conn:
-                rows = conn.execute("SELECT chunk_id, text, metadata FROM chunks").fetchall()
-                conn.executemany(
-                    "UPDATE chunks SET tokens = ? WHERE chunk_id = ?",
-                    [(" ".join(self._terms(text, json.loads(meta))), cid) for cid, text, meta in rows],
-                )
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('analyzer', ?)", (fingerprint,)
-                )
-
-
-def _generation(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+            if self.store.analyzer() != fingerprint:
+                self.store.rewrite_terms(fingerprint, lambda text, meta: " ".join(self._terms(text, meta)))
 
 
 def to_passages(results: Sequence[LexicalResult]) -> list[Passage]:

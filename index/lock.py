@@ -11,8 +11,13 @@ web upload, eval's index build: all of them an ``Ingestor``) holds this lock for
 The lock is the operating system's (``fcntl``/``LockFileEx`` through the ``filelock`` package),
 not the file's existence: it goes with the process that holds it, even when that process is
 killed, so the file left behind is never a stale lock. It serialises the writers that share a
-data dir (where the manifest and BM25 files live, also in ``http`` Chroma mode). Readers do not
-take it: a question never waits for an ingest.
+data dir. Readers do not take it: a question never waits for an ingest.
+
+With a ``chroma run`` server (``http`` mode) the index itself is shared by every machine that
+talks to the server, but this lock is still a file in one machine's data dir: it serialises the
+writers of that machine only. So one host writes (ingests, web uploads, eval builds) and any
+number of hosts read; writers on several hosts would need a lock they all see, which Khabar does
+not have yet.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What has been ingested: files, article names and stored contents, in SQLite.
+"""What has been ingested: files, article names and stored contents.
 
 llama-index's docstore strategies track one vector store by document id; Khabar writes two
 collections (chunks and sentences) and stores the same text under two names once, so it keeps
@@ -8,13 +8,20 @@ vectors are written: an interrupted run leaves it incomplete and the next run re
 A name (article id) can be held by more than one file: the same feed entry in two saved copies
 of a feed, a JSON Lines file renamed. ``holders`` records every file that holds a name, so that a
 name goes only when the last file holding it does; ``names.path`` is the file its text came from.
+
+:class:`Manifest` is what the ingestion pipeline reads and writes; :class:`SqliteManifest` keeps it
+in one SQLite file in the index's side folder (embedded Chroma), ``index.side.ChromaManifest`` in a
+collection on the shared Chroma server (http mode), where every app process sees it.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+
+MANIFEST_FILE = "manifest.sqlite"  # the SQLite manifest's file in the index's side folder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER);
@@ -40,7 +47,105 @@ class Content:
     complete: bool
 
 
-class Manifest:
+class Manifest(ABC):
+    """Files, names (article ids), the files holding each name, and stored contents."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # files
+    @abstractmethod
+    def file_unchanged(self, path: str, size: int, mtime_ns: int) -> bool:
+        """Recorded with this size and time, and every name it holds has a complete content."""
+
+    @abstractmethod
+    def record_file(self, path: str, size: int, mtime_ns: int) -> None: ...
+
+    @abstractmethod
+    def forget_file(self, path: str) -> None: ...
+
+    @abstractmethod
+    def files(self) -> list[str]: ...
+
+    @abstractmethod
+    def known_paths(self) -> list[str]:
+        """Every file that was recorded or that holds a stored article (a file with problems is
+        not recorded, so that it is read again, but its good articles are stored)."""
+
+    # names
+    @abstractmethod
+    def names_for_path(self, path: str) -> dict[str, str]:
+        """name -> content hash of every article the file holds."""
+
+    @abstractmethod
+    def holders(self, name: str) -> list[str]: ...
+
+    @abstractmethod
+    def names_for_content(self, content_hash: str) -> list[str]: ...
+
+    @abstractmethod
+    def path_of(self, name: str) -> str | None: ...
+
+    @abstractmethod
+    def content_of(self, name: str) -> str | None: ...
+
+    @abstractmethod
+    def set_name(self, name: str, content_hash: str, path: str) -> None:
+        """The name now has this content, read from ``path`` (which holds it)."""
+
+    @abstractmethod
+    def hold(self, name: str, path: str) -> None:
+        """``path`` holds the name too (with the text the name already has)."""
+
+    @abstractmethod
+    def release(self, name: str, path: str) -> list[str]:
+        """``path`` no longer holds the name; the files that still do. When the name's text came
+        from ``path``, it now counts as coming from one of those."""
+
+    @abstractmethod
+    def drop_name(self, name: str) -> None: ...
+
+    @abstractmethod
+    def count_names(self) -> int: ...
+
+    # contents
+    @abstractmethod
+    def content(self, content_hash: str) -> Content | None: ...
+
+    @abstractmethod
+    def begin_content(self, content_hash: str, article_id: str, title: str, n_chunks: int) -> None:
+        """Recorded incomplete before any of its rows is written."""
+
+    @abstractmethod
+    def contents(self) -> list[Content]: ...
+
+    @abstractmethod
+    def mark_incomplete(self, content_hash: str) -> None:
+        """The stored content turned out damaged: the next run that reads a file holding it stores
+        it again, as after an interrupted run."""
+
+    @abstractmethod
+    def complete_content(self, content_hash: str) -> None: ...
+
+    @abstractmethod
+    def relabel_content(self, content_hash: str, article_id: str) -> None: ...
+
+    @abstractmethod
+    def abandoned_contents(self) -> list[Content]:
+        """Contents an interrupted run left incomplete that no name holds (a name is set only once
+        its content is complete): whatever of them was written belongs to no article."""
+
+    @abstractmethod
+    def drop_content(self, content_hash: str) -> None: ...
+
+    @abstractmethod
+    def stats(self) -> dict[str, int]:
+        """files, articles (names), stored (complete contents) and their chunks."""
+
+
+class SqliteManifest(Manifest):
+    """The manifest in one SQLite file."""
+
     def __init__(self, path: Path):
         self.path = path
         self._db = sqlite3.connect(path)

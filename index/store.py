@@ -3,8 +3,9 @@
 Behind it, three stores keyed by an article's content hash — the Chroma chunk collection (dense
 retrieval), the Chroma sentence collection (evidence), the BM25 :class:`LexicalIndex` — and the
 ingestion :class:`Manifest`. One call writes, deletes or relabels a content in all of them, and
-no code above ``index/`` speaks Chroma, SQLite or llama-index nodes: so the stores can move (a
-shared Chroma server, a shared manifest) without touching ``ingest/`` or ``rag/``.
+no code above ``index/`` speaks Chroma, SQLite or llama-index nodes: so the stores can move
+without touching ``ingest/`` or ``rag/``. With a ``chroma run`` server the BM25 terms and the
+manifest move onto it too (:mod:`index.side`), so every app process sees all four.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from index.lexical import LexicalIndex, to_passages
 from index.lock import LOCK_FILE, write_lock
 from index.manifest import Manifest
 from index.records import Article, Chunk, CollectionStats, Passage, SearchFilters, Sentence, published_day
+from index.side import open_side
 
 # The stored chunk metadata that describes the chunk (everything else is llama-index's bookkeeping).
 CHUNK_KEYS = ("chunk_index", "start", "end")
-MANIFEST_FILE = "manifest.sqlite"
 
 
 def article_metadata(article: Article) -> dict[str, Any]:
@@ -119,14 +120,15 @@ class Index:
         self.folder = index_folder(storage.data_dir, name)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._storage = storage
+        self._client = chroma_client(storage.chroma)
+        terms, self._open_manifest = open_side(storage.chroma, self._client, self.name, self.folder)
         self._lexical = LexicalIndex(
-            self.folder, k1=lexical.k1, b=lexical.b, index_titles=lexical.index_titles, stem=lexical.stemming
+            terms, k1=lexical.k1, b=lexical.b, index_titles=lexical.index_titles, stem=lexical.stemming
         )
-        # Read before Chroma is opened: every write reaches Chroma before it bumps the generation,
-        # so what Chroma shows now includes at least every write counted here.
+        # Read before the collections are opened: every write reaches Chroma before it bumps the
+        # generation, so what Chroma shows now includes at least every write counted here.
         self._seen_generation = self._lexical.generation()
         self._reopen_lock = threading.Lock()
-        self._client = chroma_client(storage.chroma)
         self._stores = open_stores(self._client, self.name, storage.ef_search)
         self._manifest: Manifest | None = None
 
@@ -134,7 +136,7 @@ class Index:
     def manifest(self) -> Manifest:
         """What has been ingested (files, names, contents); opened on first use."""
         if self._manifest is None:
-            self._manifest = Manifest(self.folder / MANIFEST_FILE)
+            self._manifest = self._open_manifest()
         return self._manifest
 
     def close(self) -> None:
@@ -157,14 +159,15 @@ class Index:
         written elsewhere after it loaded them (see :func:`index.chroma.reopen_client`), while the
         BM25 side does; without this, a BM25 hit on a new chunk fails to read its vector.
 
-        Checked before every read that searches or reads vectors: one SQLite row when nothing
-        changed. A handle's own writes count too, so a writer reopens before it next searches.
+        Checked before every read that searches or reads vectors: one SQLite row (or one small,
+        briefly cached request to a Chroma server) when nothing changed. A handle's own writes count
+        too, so a writer reopens before it next searches.
         """
         generation = self._lexical.generation()
         if generation != self._seen_generation:
             self._reopen(generation)
 
-    def _reopen(self, generation: int) -> None:
+    def _reopen(self, generation: object) -> None:
         with self._reopen_lock:
             if generation == self._seen_generation:
                 return  # another thread reopened meanwhile
