@@ -1,18 +1,22 @@
-"""The BM25 half of retrieval: analyzer, index updates, persistence and filters (no model)."""
+"""The BM25 half of retrieval: analyzer, index updates, persistence and filters (no model); the
+index tests run over both term stores: SQLite (embedded mode) and a `chroma run` server (http)."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from index.analysis import analyze, stem_term
-from index.lexical import DB_FILE, LexicalIndex, to_passages
+from index.chroma import ChromaConfig, chroma_client
+from index.lexical import LexicalIndex, to_passages
 from index.records import SearchFilters
+from index.side import ChromaTerms
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
 from index.text import word_tokens
 
@@ -186,13 +190,42 @@ def chunks_of(content_hash: str) -> list[tuple[str, str, dict]]:
     return out
 
 
+@pytest.fixture(params=["sqlite", "chroma"])
+def open_lexical(request, tmp_path: Path) -> Iterator[Callable[..., LexicalIndex]]:
+    """Opens a lexical index by key over each store: a SQLite file in a folder (embedded mode), or
+    a collection on the session's `chroma run` server (http mode); the same key, the same rows."""
+    opened: list[LexicalIndex] = []
+    if request.param == "sqlite":
+
+        def store(key: str) -> Any:
+            return tmp_path / key
+
+    else:
+        server = request.getfixturevalue("chroma_server")
+        client = chroma_client(ChromaConfig("http", tmp_path, server.host, server.port))
+        prefix = f"t-{uuid.uuid4().hex[:12]}"
+
+        def store(key: str) -> Any:
+            return ChromaTerms(client, f"{prefix}-{key}")
+
+    def factory(key: str, **options: Any) -> LexicalIndex:
+        opened.append(LexicalIndex(store(key), **options))
+        return opened[-1]
+
+    yield factory
+    for idx in opened:
+        idx.close()
+    if request.param == "chroma":
+        for name in {c.name for c in client.list_collections() if c.name.startswith(prefix)}:
+            client.delete_collection(name)
+
+
 @pytest.fixture
-def index(tmp_path: Path):
-    idx = LexicalIndex(tmp_path / "lexical")
+def index(open_lexical):
+    idx = open_lexical("lexical")
     for content_hash in ARTICLES:
         idx.add(content_hash, chunks_of(content_hash))
-    yield idx
-    idx.close()
+    return idx
 
 
 def ids(results) -> list[str]:
@@ -226,14 +259,14 @@ def test_only_chunks_sharing_a_term_are_returned(index):
     assert index.search("zzzz unknownword", top_k=10) == []
 
 
-def test_coverage_is_the_share_of_query_terms_the_index_knows(index, tmp_path):
+def test_coverage_is_the_share_of_query_terms_the_index_knows(open_lexical, index):
     # "kim" and "meet" occur in the index ("e-kim:0"), "zorblax" and "council" nowhere.
     terms = analyze("Kim meet Zorblax council")
     assert terms == ["kim", "meet", "zorblax", "council"]
     assert index.coverage("Kim meet Zorblax council") == pytest.approx(2 / 4)
     assert index.coverage("मानसून केरल") == 1.0
     assert index.coverage("the of") == 0.0  # nothing left after stop words
-    with LexicalIndex(tmp_path / "empty") as empty:
+    with open_lexical("empty") as empty:
         assert empty.coverage("Kim") == 0.0
 
 
@@ -281,23 +314,23 @@ def test_deleting_everything_leaves_an_empty_searchable_index(index):
     assert index.search("Putin", top_k=5) == []
 
 
-def test_empty_folder_searches_to_nothing(tmp_path):
-    with LexicalIndex(tmp_path / "empty") as idx:
+def test_empty_folder_searches_to_nothing(open_lexical):
+    with open_lexical("empty") as idx:
         assert idx.count() == 0
         assert idx.search("पुतिन", top_k=5) == []
 
 
-def test_a_new_instance_on_the_same_folder_sees_the_data(tmp_path, index):
+def test_a_new_instance_on_the_same_folder_sees_the_data(open_lexical, index):
     index.delete("e-cricket")
-    with LexicalIndex(tmp_path / "lexical") as again:
+    with open_lexical("lexical") as again:
         assert again.count() == 5
         assert ids(again.search("प्रतिबंध", top_k=1)) == ["h-sanction:0"]
         assert again.search("Ahmedabad", top_k=5) == []
 
 
-def test_a_write_by_another_instance_is_seen_without_reopening(tmp_path, index):
+def test_a_write_by_another_instance_is_seen_without_reopening(open_lexical, index):
     assert index.search("ज्वालामुखी", top_k=5) == []  # builds the in-memory index
-    with LexicalIndex(tmp_path / "lexical") as writer:
+    with open_lexical("lexical") as writer:
         writer.add("h-volcano", [("h-volcano:0", "इंडोनेशिया में ज्वालामुखी फटा।", meta("volcano", "h-volcano"))])
     assert ids(index.search("ज्वालामुखी", top_k=5)) == ["h-volcano:0"]
 
@@ -312,23 +345,21 @@ def test_a_failed_add_leaves_the_previous_rows(index):
     assert ids(index.search("प्रतिबंध", top_k=5)) == ["h-sanction:0"]
 
 
-def test_stored_tokens_are_reanalysed_when_the_analyzer_changes(tmp_path, index):
-    index.close()
-    with sqlite3.connect(tmp_path / "lexical" / DB_FILE) as conn:
-        conn.execute("UPDATE chunks SET tokens = 'stale'")
-        conn.execute("UPDATE meta SET value = 'old' WHERE key = 'analyzer'")
-    with LexicalIndex(tmp_path / "lexical") as again:
+def test_stored_tokens_are_reanalysed_when_the_analyzer_changes(open_lexical, index):
+    index.store.rewrite_terms("old", lambda text, metadata: "stale")  # as another analyzer wrote them
+    assert {r[0] for r in index.search("stale", top_k=10)} == {c for h in ARTICLES for c, *_ in chunks_of(h)}
+    with open_lexical("lexical") as again:
         assert ids(again.search("प्रतिबंध", top_k=1)) == ["h-sanction:0"]
         assert again.search("stale", top_k=5) == []
 
 
-def test_bm25_parameters_are_used(tmp_path):
+def test_bm25_parameters_are_used(open_lexical):
     # With b=0 length does not matter; with b=1 the shorter chunk wins a one-term tie.
     chunks = [
         ("long:0", "पुतिन " + "बयान " * 30, meta("long", "long")),
         ("short:0", "पुतिन बयान", meta("short", "short")),
     ]
-    with LexicalIndex(tmp_path / "b0", b=0.0) as flat, LexicalIndex(tmp_path / "b1", b=1.0) as norm:
+    with open_lexical("b0", b=0.0) as flat, open_lexical("b1", b=1.0) as norm:
         for idx in (flat, norm):
             idx.add("long", chunks[:1])
             idx.add("short", chunks[1:])
@@ -363,8 +394,8 @@ def test_date_filter(index):
     assert ids(index.search(query, top_k=10, filters=SearchFilters(date_to="2023-12-31"))) == ["h-monsoon:0"]
 
 
-def test_a_filtered_out_top_document_does_not_take_a_top_k_slot(tmp_path):
-    with LexicalIndex(tmp_path / "slots") as idx:
+def test_a_filtered_out_top_document_does_not_take_a_top_k_slot(open_lexical):
+    with open_lexical("slots") as idx:
         # The English chunk repeats the query term and would rank first unfiltered.
         idx.add("en", [("en:0", "Putin Putin Putin", meta("en", "en", language="en"))])
         idx.add("hi1", [("hi1:0", "Putin met officials", meta("hi1", "hi1"))])
@@ -394,8 +425,8 @@ def test_to_passages_carries_metadata_span_score_and_rank(index):
     assert to_passages([]) == []
 
 
-def test_chunks_without_terms_are_stored_but_never_match(tmp_path):
-    with LexicalIndex(tmp_path / "stop") as idx:
+def test_chunks_without_terms_are_stored_but_never_match(open_lexical):
+    with open_lexical("stop") as idx:
         idx.add("only-stop", [("only-stop:0", "यह है और the of", meta("s", "only-stop"))])
         assert idx.count() == 1
         assert idx.search("Putin", top_k=5) == []
@@ -403,10 +434,10 @@ def test_chunks_without_terms_are_stored_but_never_match(tmp_path):
         assert ids(idx.search("Putin", top_k=5)) == ["putin:0"]
 
 
-def test_latin_names_bridge_to_the_devanagari_terms_of_their_skeleton(tmp_path):
+def test_latin_names_bridge_to_the_devanagari_terms_of_their_skeleton(open_lexical):
     """An English question shares no token with a Hindi chunk, but its names do share consonants:
     "Putin" and "Pyongyang" find पुतिन and प्योंगयांग, and count as words the index can read."""
-    with LexicalIndex(tmp_path / "bridge") as idx:
+    with open_lexical("bridge") as idx:
         idx.add("h-visit", [("h-visit:0", "पुतिन ने प्योंगयांग का दौरा किया।", meta("visit", "h-visit"))])
         idx.add("h-rain", [("h-rain:0", "दिल्ली में भारी बारिश हुई।", meta("rain", "h-rain"))])
         question = "When did Putin travel to Pyongyang?"

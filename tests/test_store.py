@@ -1,5 +1,6 @@
 """The Chroma collections an index opens: search breadth set on new and existing collections; rows
-whose vectors Chroma lost are found."""
+whose vectors Chroma lost are found. The tests that open an index run in both Chroma modes:
+embedded, and a `chroma run` server holding the BM25 terms and the manifest too."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from chromadb.errors import InternalError
 from index.chroma import chroma_client, open_stores
 from index.lexical import LexicalIndex
 from index.records import Article, Chunk, Sentence
+from index.side import open_side
 from index.store import _unreadable
 from khabar import components
 
 
-def test_dense_search_breadth_is_set_on_new_and_existing_collections(make_settings):
-    stores = open_stores(client(make_settings()), "breadth", 500)
+def test_dense_search_breadth_is_set_on_new_and_existing_collections(make_settings, chroma_mode):
+    name = chroma_mode.get("index_name", "breadth")
+    stores = open_stores(client(make_settings(**chroma_mode)), name, 500)
     assert stores.chunk_collection.configuration["hnsw"]["ef_search"] == 500
     assert stores.chunk_collection.configuration["hnsw"]["space"] == "cosine"
     # An index made before (or with another value) is brought to the configured breadth.
-    again = open_stores(client(make_settings()), "breadth", 300)
+    again = open_stores(client(make_settings(**chroma_mode)), name, 300)
     assert again.chunk_collection.configuration["hnsw"]["ef_search"] == 300
     assert again.chunk_collection.configuration["hnsw"]["space"] == "cosine"
 
@@ -58,22 +61,30 @@ def test_rows_whose_vectors_are_lost_are_found_reading_only_what_fails_again():
     assert _unreadable(clean, list("abcdef"), batch=3) == set() and len(clean.reads) == 2
 
 
-def test_a_bm25_row_whose_chunk_chroma_lacks_is_skipped_not_raised(make_settings):
+def test_a_bm25_row_whose_chunk_chroma_lacks_is_skipped_not_raised(make_settings, chroma_mode):
     """A BM25 row for a chunk Chroma does not hold (another process's write not yet seen, or a
     half-written one) is left out of lexical results; reading its vector or sentences is empty."""
     text = "Monsoon floods hit Kerala. Rescue boats reached the villages."
     article = Article(id="kerala", title="Floods", text=text)
     chunk_id = article.content_hash[:16] + ":0"
     sentences = [Sentence(0, 26, text[:26]), Sentence(27, len(text), text[27:])]
-    with components.open_index(make_settings()) as index:
+    settings = make_settings(**chroma_mode)
+    with components.open_index(settings) as index:
         index.write(
             article, [Chunk(chunk_id, 0, 0, len(text), text)], [[1.0, 0.0]], sentences, [[1.0, 0.0]] * 2
         )
         ghost_hash = "f" * 64
-        ghost = LexicalIndex(index.folder)  # as another process's BM25 write, without its Chroma rows
+        # As another process's BM25 write, without its Chroma rows.
+        storage = components.storage_config(settings)
+        terms, _ = open_side(storage.chroma, client(settings), index.name, index.folder)
+        ghost = LexicalIndex(terms)
         try:
             meta = {"article_id": "ghost", "title": "Ghost", "content_hash": ghost_hash, "chunk_index": 0}
             ghost.add(ghost_hash, [("ffffffffffffffff:0", "Monsoon floods hit Kerala again", meta)])
+            assert {r[0] for r in ghost.search("monsoon floods Kerala", 5)} == {
+                chunk_id,
+                "ffffffffffffffff:0",
+            }
         finally:
             ghost.close()
         assert [p.chunk_id for p in index.lexical_search("monsoon floods Kerala", 5)] == [chunk_id]
