@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,6 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.chroma import Stores, chroma_client, open_stores
 from index.embedding import SentenceTransformerEmbedder
-from index.lexical import DB_FILE as LEXICAL_DB
 from index.lexical import LexicalIndex
 from index.records import Article
 from index.store import Index
@@ -107,6 +104,13 @@ def run(make_settings) -> Runner:
     return Runner(make_settings())
 
 
+@pytest.fixture
+def run_any_mode(make_settings, chroma_mode) -> Runner:
+    """``run`` in each Chroma mode: embedded, and on a `chroma run` server (which then holds the
+    BM25 terms and the manifest too)."""
+    return Runner(make_settings(**chroma_mode))
+
+
 def stores_of(run: Runner) -> Stores:
     """The index's Chroma collections themselves: these tests check what is stored."""
     storage = components.storage_config(run.settings)
@@ -130,9 +134,9 @@ def stored(run, collection: str = "chunk") -> list[dict]:
 
 
 def lexical_ids(run) -> set[str]:
-    LexicalIndex(components.index_path(run.settings)).close()  # creates the tables when there are none yet
-    with closing(sqlite3.connect(components.index_path(run.settings) / LEXICAL_DB)) as db:
-        return {row[0] for row in db.execute("SELECT chunk_id FROM chunks")}
+    """The chunk ids with BM25 rows, wherever the mode keeps them."""
+    with components.open_index(run.settings) as index:
+        return {chunk_id for records in index.survey().values() for chunk_id in records.lexical}
 
 
 def expected_counts(embed_model, settings, articles: list[Article]) -> tuple[set[str], int]:
@@ -423,6 +427,12 @@ CRASH_POINTS = {
 }
 
 
+# Every point in embedded mode; on a Chroma server (BM25 terms and manifest there too), the write
+# that has no transaction around it there: the BM25 rows of an article half-stored in Chroma.
+MODES_AND_CRASH_POINTS = [("embedded", where) for where in CRASH_POINTS]
+MODES_AND_CRASH_POINTS.append(("http", "writing the lexical index"))
+
+
 def crash_ingest(run: Runner, news: Path, monkeypatch, where: str) -> None:
     """One ``run(news)`` that dies at ``CRASH_POINTS[where]``, while b.txt is being stored."""
     cls, method, crash_at = CRASH_POINTS[where]
@@ -441,8 +451,9 @@ def crash_ingest(run: Runner, news: Path, monkeypatch, where: str) -> None:
     monkeypatch.undo()  # the next run is a normal one
 
 
-@pytest.mark.parametrize("where", list(CRASH_POINTS))
-def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model, monkeypatch, where):
+@pytest.mark.parametrize(("chroma_mode", "where"), MODES_AND_CRASH_POINTS, indirect=["chroma_mode"])
+def test_an_interrupted_ingest_completes_on_the_next_run(run_any_mode, news, embed_model, monkeypatch, where):
+    run = run_any_mode
     (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
     articles = [a for f in sorted(news.iterdir()) for a in read_file(f, news).articles]
     want_chunks, want_sentences = expected_counts(embed_model, run.settings, articles)
@@ -478,10 +489,11 @@ def test_an_interrupted_ingest_completes_on_the_next_run(run, news, embed_model,
     assert run(news).unchanged == 3
 
 
-@pytest.mark.parametrize("where", list(CRASH_POINTS))
+@pytest.mark.parametrize(("chroma_mode", "where"), MODES_AND_CRASH_POINTS, indirect=["chroma_mode"])
 def test_prune_removes_an_article_left_half_written_whose_file_is_gone(
-    run, news, embed_model, monkeypatch, where
+    run_any_mode, news, embed_model, monkeypatch, where
 ):
+    run = run_any_mode
     (news / "c.txt").write_text("क्रिकेट फाइनल\n" + C_TEXT, encoding="utf-8")
     (b,) = read_file(news / "b.txt", news).articles
     crash_ingest(run, news, monkeypatch, where)
