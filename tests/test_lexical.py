@@ -15,7 +15,7 @@ import pytest
 from index.analysis import analyze, stem_term
 from index.chroma import ChromaConfig, chroma_client
 from index.lexical import LexicalIndex, to_passages
-from index.records import SearchFilters
+from index.records import CollectionStats, SearchFilters
 from index.side import ChromaTerms
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
 from index.text import word_tokens
@@ -268,6 +268,18 @@ def test_coverage_is_the_share_of_query_terms_the_index_knows(open_lexical, inde
     assert index.coverage("the of") == 0.0  # nothing left after stop words
     with open_lexical("empty") as empty:
         assert empty.coverage("Kim") == 0.0
+
+
+def test_stats_are_the_same_from_either_store(index):
+    # SQLite aggregates in SQL; on a Chroma server they are counted over the rows built from.
+    assert index.stats() == CollectionStats(
+        languages=["en", "hi"],
+        sources=["amar-ujala", "bbc-english", "bbc-hindi", "reuters"],
+        first_date="2023-09-13",
+        last_date="2024-02-01",
+        articles=5,
+        chunks=6,
+    )
 
 
 def test_query_without_terms_returns_nothing(index):
