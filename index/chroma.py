@@ -123,6 +123,12 @@ def open_stores(client: chromadb.ClientAPI, name: str, ef_search: int) -> Stores
     )
 
 
+def stored_index_names(client: chromadb.ClientAPI) -> list[str]:
+    """Names of the indexes this Chroma holds (in either mode): each has a chunk collection."""
+    suffixes = (SENTENCE_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX)
+    return sorted(c.name for c in client.list_collections() if not c.name.endswith(suffixes))
+
+
 def drop_collections(client: chromadb.ClientAPI, name: str) -> None:
     for suffix in ("", SENTENCE_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX):
         collection = name + suffix

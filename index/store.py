@@ -32,6 +32,7 @@ from index.chroma import (
     drop_collections,
     open_stores,
     reopen_client,
+    stored_index_names,
     validate_index_name,
 )
 from index.filters import to_metadata_filters
@@ -110,6 +111,11 @@ class LexicalConfig:
 def index_folder(data_dir: Path, name: str) -> Path:
     """Per-index side files (manifest, lexical index) beside the Chroma store."""
     return Path(data_dir) / "indexes" / validate_index_name(name)
+
+
+def index_names(storage: StorageConfig) -> list[str]:
+    """The indexes stored in this configuration's Chroma (the side files may live there too)."""
+    return stored_index_names(chroma_client(storage.chroma))
 
 
 class Index:

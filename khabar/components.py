@@ -19,7 +19,7 @@ from index.chroma import ChromaConfig
 from index.embedding import Embedder, load_embedder
 from index.language import detect_language
 from index.spec import IndexSpec, code_fingerprint
-from index.store import Index, LexicalConfig, StorageConfig, index_folder
+from index.store import Index, LexicalConfig, StorageConfig, index_folder, index_names
 from ingest.chunking import Chunker
 from ingest.pipeline import Ingestor
 from khabar.jsonl import append_jsonl
@@ -88,6 +88,10 @@ def index_spec(settings: Settings) -> IndexSpec:
 
 def open_index(settings: Settings, name: str | None = None) -> Index:
     return Index(name or settings.index_name, storage_config(settings), lexical_config(settings))
+
+
+def stored_indexes(settings: Settings) -> list[str]:
+    return index_names(storage_config(settings))
 
 
 def index_path(settings: Settings, name: str | None = None) -> Path:

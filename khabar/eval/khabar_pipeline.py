@@ -94,11 +94,12 @@ def check_reusable(settings: Settings, name: str, rebuild: bool = False) -> None
         raise ValueError(
             f"--reuse-index {name} with --rebuild would drop the index given; use one of the two"
         )
-    folder = components().index_path(settings, name)
-    if not (folder / "manifest.sqlite").exists():
-        there = sorted(p.name for p in folder.parent.glob("eval-*") if (p / "manifest.sqlite").exists())
+    stored = components().stored_indexes(settings)
+    if name not in stored:
+        there = [n for n in stored if n.startswith("eval-")]
+        where = settings.data_dir if settings.chroma_mode == "embedded" else "the Chroma server"
         raise ValueError(
-            f"--reuse-index {name}: there is no such index in {folder.parent} (eval indexes there: "
+            f"--reuse-index {name}: there is no such index in {where} (eval indexes there: "
             f"{', '.join(there) or 'none'}); give one of those, or leave the option out to build one"
         )
 
@@ -173,7 +174,7 @@ class KhabarPipeline:
         folder = components().index_path(self.settings, self.index_name)
         if self.rebuild and folder.exists():
             components().open_index(self.settings, self.index_name).drop()
-        existed = (folder / "manifest.sqlite").exists()
+        existed = self.index_name in components().stored_indexes(self.settings)
 
         ingestor = components().ingestor(self.settings, self.index_name)
         try:
