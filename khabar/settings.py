@@ -76,6 +76,14 @@ class EmbeddingSettings(BaseSettings):
     model_cache_dir: Path = Field(
         default_factory=_default_cache_dir, description="Where the bundled model is materialised once."
     )
+    embed_runtime: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description=(
+            "What runs the embedding model: 'torch' (sentence-transformers), or an export of the same "
+            "weights through ONNX Runtime, built once in model_cache_dir: 'onnx' (fp32, the same vectors) "
+            "or 'onnx-int8' (quantised: near, not equal; cost and speed in bench/results/runtime.json)."
+        ),
+    )
 
 
 class RecipeSettings(BaseSettings):
