@@ -14,8 +14,10 @@ token vectors that word alignment reads); each in fp32 or int8.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -90,7 +92,10 @@ def _export(folder: Path, layers: int | None, out: Path) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(folder)
     sample = tokenizer(["passage: one", "passage: a second, longer text"], padding=True, return_tensors="pt")
     axes = {0: "batch", 1: "tokens"}
-    with torch.inference_mode():
+    # The tracer warns about every Python-level branch it freezes; the graph is checked against
+    # torch's vectors instead (tests/test_onnx_runtime.py).
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             Encoder(model, depth),
             (sample["input_ids"], sample["attention_mask"]),
@@ -109,7 +114,13 @@ def _quantise(source: Path, out: Path) -> None:
 
     # Unsigned weights: with signed ones, CPUs without VNNI saturate int8 products (u8 x s8 pairs
     # summed in 16 bits) unless the range is halved; per channel keeps each output row's scale.
-    quantize_dynamic(source, out, weight_type=QuantType.QUInt8, per_channel=True)
+    quiet = logging.getLogger()  # the quantiser advises shape pre-processing on the root logger
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(source, out, weight_type=QuantType.QUInt8, per_channel=True)
+    finally:
+        quiet.setLevel(level)
 
 
 def session(path: Path, threads: int | None = None) -> Any:
