@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -164,6 +165,9 @@ class OnnxEmbedder:
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         self.batch_size, self.max_tokens = batch_size, max_tokens
         self._tokenizer = AutoTokenizer.from_pretrained(folder)
+        # A fast tokenizer sets its padding and truncation on each call: two threads tokenising at
+        # once (the web app's requests) fail with "Already borrowed". The session itself is thread-safe.
+        self._tokenizer_lock = threading.Lock()
         self._session = session(exported(folder, None, int8), threads)
         self._llama_index: Any = None
 
@@ -177,13 +181,14 @@ class OnnxEmbedder:
         out: list[np.ndarray] = [np.empty(0)] * len(texts)
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            enc = self._tokenizer(
-                [texts[i] for i in batch],
-                padding=True,
-                truncation=True,
-                max_length=self.max_tokens,
-                return_tensors="np",
-            )
+            with self._tokenizer_lock:
+                enc = self._tokenizer(
+                    [texts[i] for i in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="np",
+                )
             mask = enc["attention_mask"].astype(np.int64)
             (hidden,) = self._session.run(
                 None, {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask}
@@ -202,7 +207,8 @@ class OnnxEmbedder:
         return self._encode([self.passage_prefix + t for t in texts]) if texts else []
 
     def token_ids(self, text: str) -> list[int]:
-        return self._tokenizer.encode(text, add_special_tokens=False)
+        with self._tokenizer_lock:
+            return self._tokenizer.encode(text, add_special_tokens=False)
 
     def token_encoder(self, layer: int, max_tokens: int, cache_size: int) -> TokenEncoder | None:
         return OnnxTokenEncoder(
@@ -214,6 +220,7 @@ class OnnxEmbedder:
             cache_size,
             self.int8,
             self.threads,
+            self._tokenizer_lock,
         )
 
     @property
@@ -238,19 +245,35 @@ class OnnxTokenEncoder(TokenEncoder):
         cache_size: int,
         int8: bool,
         threads: int | None = None,
+        tokenizer_lock: threading.Lock | None = None,
     ):
         self._session = session(exported(folder, layer, int8), threads)
+        self._tokenizer_lock = tokenizer_lock or threading.Lock()  # shared with the embedder's
         self._setup(tokenizer, prefixes, max_tokens, cache_size)
 
     def _hidden_states(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
-        enc = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="np"
-        )
-        mask = enc["attention_mask"].astype(np.int64)
-        (hidden,) = self._session.run(
-            None, {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask}
-        )
-        return hidden, mask.sum(axis=1).tolist()
+        # One text per run: int8 quantises activations with one scale per run, so a batch would
+        # make a text's vectors depend on its batch-mates (and on which of them the cache held).
+        with self._tokenizer_lock:
+            encoded = [
+                self.tokenizer(text, truncation=True, max_length=self.max_tokens, return_tensors="np")
+                for text in texts
+            ]
+        states = [
+            self._session.run(
+                None,
+                {
+                    "input_ids": enc["input_ids"].astype(np.int64),
+                    "attention_mask": enc["attention_mask"].astype(np.int64),
+                },
+            )[0][0]
+            for enc in encoded
+        ]
+        lengths = [len(h) for h in states]
+        hidden = np.zeros((len(states), max(lengths), states[0].shape[1]), dtype=np.float32)
+        for row, h in zip(hidden, states, strict=True):
+            row[: len(h)] = h
+        return hidden, lengths
 
 
 def llama_index_embedding(model: Any) -> Any:
