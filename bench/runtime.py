@@ -84,7 +84,7 @@ def load_runtimes(settings, threads: int) -> dict:
     from khabar import components
 
     torch.set_num_threads(threads)
-    models = {"torch": components.embedder(settings)}
+    models = {"torch": components.embedder(settings.model_copy(update={"embed_runtime": "torch"}))}
     folder = Path(resolve_model_path(settings.embed_model, Path(settings.model_cache_dir)))
     for runtime in RUNTIMES[1:]:
         models[runtime] = OnnxEmbedder(
