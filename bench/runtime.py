@@ -22,7 +22,8 @@ an ONNX export of them in ONNX Runtime, or through a dynamically int8-quantised 
 
 Needs ``../shared/data``; writes ``bench/results/runtime.json`` (a skipped section keeps its last
 figures). Exports are built on first use in the model cache (not timed). Questions are embedded
-one at a time (as ``ask`` does), passages in batches of the configured size.
+one at a time (as ``ask`` does), passages in batches of the configured size (int8: one text per run,
+as the runtime itself does).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ import numpy as np
 
 from index.embedding.embedder import TokenEncoder
 
+logger = logging.getLogger(__name__)
+
 Runtime = Literal["torch", "onnx", "onnx-int8"]
 RUNTIMES: tuple[Runtime, ...] = ("torch", "onnx", "onnx-int8")
 # Bumped whenever the exported graphs change, so old exports are rebuilt.
@@ -51,6 +53,7 @@ def exported(folder: Path, layers: int | None = None, int8: bool = False) -> Pat
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("exporting the embedding model for ONNX Runtime (once): %s", target.name)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".building-") as tmp:
         staging = Path(tmp) / target.name
         if int8:
@@ -179,8 +182,12 @@ class OnnxEmbedder:
         # Longest first, like sentence-transformers: batches of similar lengths pad least.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[np.ndarray] = [np.empty(0)] * len(texts)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
+        # int8 quantises activations with one scale per run: in a batch, a text's vector would move
+        # with its batch-mates (up to 0.005 cosine), and embedding it again (a repair, a re-ingest)
+        # would not give back the stored vector. One text per run keeps a text's vector its own.
+        size = 1 if self.int8 else self.batch_size
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
             with self._tokenizer_lock:
                 enc = self._tokenizer(
                     [texts[i] for i in batch],
