@@ -1,6 +1,7 @@
 """The ONNX runtimes of the embedding model: exported once from the bundled weights (no hub), they
 give the torch model's vectors (fp32: equal to rounding; int8: near), the same tokens, token
-vectors that still align words, and KHABAR_EMBED_RUNTIME selects them."""
+vectors that still align words, and KHABAR_EMBED_RUNTIME selects them ('auto', the default: int8
+for the bundled model, torch for any other)."""
 
 from __future__ import annotations
 
@@ -44,27 +45,27 @@ def onnx_model(model_cache: Path, runtime: str):
 @pytest.mark.integration
 @pytest.mark.parametrize(("runtime", "bound"), [("onnx", FP32_MIN_COSINE), ("onnx-int8", INT8_MIN_COSINE)])
 @pytest.mark.parametrize("texts", [HINDI, ENGLISH], ids=["hindi", "english"])
-def test_onnx_vectors_are_unit_length_and_close_to_torchs(embed_model, model_cache, runtime, bound, texts):
+def test_onnx_vectors_are_unit_length_and_close_to_torchs(torch_model, model_cache, runtime, bound, texts):
     model = onnx_model(model_cache, runtime)
     passages = np.asarray(model.embed_passages(texts))
-    reference = np.asarray(embed_model.embed_passages(texts))
+    reference = np.asarray(torch_model.embed_passages(texts))
     queries = np.asarray([model.embed_query(t) for t in texts])
-    reference_queries = np.asarray([embed_model.embed_query(t) for t in texts])
+    reference_queries = np.asarray([torch_model.embed_query(t) for t in texts])
     for ours, theirs in ((passages, reference), (queries, reference_queries)):
         assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
         assert (ours * theirs).sum(axis=1).min() >= bound
     # The prompt is applied: a question's vector is not its passage vector.
     assert float(queries[0] @ passages[0]) < 0.99
-    assert model.token_ids(texts[0]) == embed_model.token_ids(texts[0])
+    assert model.token_ids(texts[0]) == torch_model.token_ids(texts[0])
     assert model.embed_passages([]) == []
 
 
 @pytest.mark.integration
-def test_onnx_token_vectors_match_torchs_and_still_align_words(embed_model, model_cache):
+def test_onnx_token_vectors_match_torchs_and_still_align_words(torch_model, model_cache):
     from rag.alignment import WordAligner
 
     model = onnx_model(model_cache, "onnx")
-    ours, theirs = model.token_encoder(8, 128, 64), embed_model.token_encoder(8, 128, 64)
+    ours, theirs = model.token_encoder(8, 128, 64), torch_model.token_encoder(8, 128, 64)
     texts = [("query", "Until when did trading go on?"), ("passage", HINDI[1])]
     for a, b in zip(ours.vectors(texts), theirs.vectors(texts), strict=True):
         assert a.shape == b.shape and (a * b).sum(axis=1).min() >= 0.999
@@ -77,7 +78,7 @@ def test_onnx_token_vectors_match_torchs_and_still_align_words(embed_model, mode
 
 
 @pytest.mark.integration
-def test_exports_are_built_once_beside_the_model_folder(embed_model, model_cache, monkeypatch):
+def test_exports_are_built_once_beside_the_model_folder(torch_model, model_cache, monkeypatch):
     onnx_model(model_cache, "onnx")
     folder = Path(resolve_model_path(BUNDLED_E5, model_cache))
     built = onnx_runtime.export_path(folder, None, int8=False)
@@ -116,11 +117,18 @@ def test_the_runtime_setting_reaches_the_loader(monkeypatch, tmp_path):
 
     monkeypatch.setattr(components, "load_embedder", fake_load)
     components.embedder(Settings(model_cache_dir=tmp_path))
-    monkeypatch.setenv("KHABAR_EMBED_RUNTIME", "onnx-int8")
+    monkeypatch.setenv("KHABAR_EMBED_RUNTIME", "torch")
     components.embedder(Settings(model_cache_dir=tmp_path))
-    assert seen == ["torch", "onnx-int8"]
+    assert seen == ["auto", "torch"]
     with pytest.raises(ValidationError):
         Settings(embed_runtime="tensorrt")
+
+
+@pytest.mark.integration
+def test_auto_runs_the_bundled_model_on_int8(embed_model, model_cache):
+    """(A named model stays on torch under 'auto': tests/test_embedding.py loads one.)"""
+    assert isinstance(embed_model, onnx_runtime.OnnxEmbedder) and embed_model.runtime == "onnx-int8"
+    assert load_embedder(BUNDLED_E5, model_cache, "query: ", "passage: ", 32, 512, "auto") is embed_model
 
 
 def test_a_hub_model_name_cannot_run_on_onnx(tmp_path):

@@ -60,13 +60,17 @@ def load_embedder(
     passage_prefix: str,
     batch_size: int,
     max_tokens: int,
-    runtime: str = "torch",
+    runtime: str = "auto",
 ) -> Embedder:
     """The model by configured name, loaded once per process and configuration.
 
     ``runtime`` is what runs it: ``torch`` (through sentence-transformers), or ``onnx`` /
-    ``onnx-int8`` (an export of the same weights through ONNX Runtime: index/embedding/onnx.py).
+    ``onnx-int8`` (an export of the same weights through ONNX Runtime: index/embedding/onnx.py);
+    ``auto`` is onnx-int8 for the bundled model, whose quality it was measured to keep, and torch
+    for any other.
     """
+    if runtime == "auto":
+        runtime = "onnx-int8" if name == BUNDLED_E5 else "torch"
     if runtime != "torch":
         from index.embedding.onnx import OnnxEmbedder
 
