@@ -29,8 +29,7 @@ from index.embedding.embedder import TokenEncoder
 
 logger = logging.getLogger(__name__)
 
-Runtime = Literal["torch", "onnx", "onnx-int8"]
-RUNTIMES: tuple[Runtime, ...] = ("torch", "onnx", "onnx-int8")
+Runtime = Literal["onnx", "onnx-int8"]
 # Bumped whenever the exported graphs change, so old exports are rebuilt.
 EXPORT_REVISION = "1"
 OPSET = 17
