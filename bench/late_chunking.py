@@ -63,7 +63,7 @@ def main() -> None:
     folder = DATA / "eval" / args.set
     if not folder.is_dir():
         raise SystemExit(f"{folder} is missing: this benchmark needs ../shared/data")
-    settings = Settings()
+    settings = Settings(embed_runtime="torch")  # the token states are read from the torch model
     model = components.embedder(settings)
     st = model._sentence_transformer  # the bench reads token states; the app never does
     tokenizer, network = st.tokenizer, st[0].auto_model

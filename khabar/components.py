@@ -108,6 +108,7 @@ def embedder(settings: Settings) -> Embedder:
         settings.embed_passage_prefix,
         settings.embed_batch_size,
         settings.embed_max_tokens,
+        settings.embed_runtime,
     )
 
 

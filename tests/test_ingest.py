@@ -12,7 +12,7 @@ import pytest
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.chroma import Stores, chroma_client, open_stores
-from index.embedding import SentenceTransformerEmbedder
+from index.embedding import Embedder
 from index.lexical import LexicalIndex
 from index.records import Article
 from index.store import Index
@@ -64,14 +64,14 @@ class EmbedCounter:
 @pytest.fixture
 def embedded(monkeypatch, embed_model) -> EmbedCounter:
     counter = EmbedCounter()
-    original = SentenceTransformerEmbedder.embed_passages
+    original = type(embed_model).embed_passages
 
     def counting(self, texts):
         counter.calls += 1
         counter.texts += len(texts)
         return original(self, texts)
 
-    monkeypatch.setattr(SentenceTransformerEmbedder, "embed_passages", counting)
+    monkeypatch.setattr(type(embed_model), "embed_passages", counting)
     return counter
 
 
@@ -421,7 +421,7 @@ def test_an_index_without_lexical_rows_gets_them_without_embedding(run, news, em
 # and each writes the sentence collection, then the chunk collection, then the lexical index.
 CRASH_POINTS = {
     # Each article embeds its chunks, then its sentences: call 3 is b's chunks.
-    "embedding": (SentenceTransformerEmbedder, "embed_passages", 3),  # b is being embedded
+    "embedding": (Embedder, "embed_passages", 3),  # b is being embedded (the runtime's class)
     "writing chunks": (ChromaVectorStore, "add", 4),  # b's sentences are in, its chunks are not
     "writing the lexical index": (LexicalIndex, "add", 2),  # b is in Chroma, not in BM25
 }
@@ -436,6 +436,8 @@ MODES_AND_CRASH_POINTS.append(("http", "writing the lexical index"))
 def crash_ingest(run: Runner, news: Path, monkeypatch, where: str) -> None:
     """One ``run(news)`` that dies at ``CRASH_POINTS[where]``, while b.txt is being stored."""
     cls, method, crash_at = CRASH_POINTS[where]
+    if cls is Embedder:
+        cls = type(components.embedder(run.settings))
     original = getattr(cls, method)
     calls = {"n": 0}
 
@@ -470,13 +472,13 @@ def test_an_interrupted_ingest_completes_on_the_next_run(run_any_mode, news, emb
     assert half_written[where] == (where != "embedding")  # the crash left b half-written
 
     embedded_again = EmbedCounter()
-    original_embed = SentenceTransformerEmbedder.embed_passages
+    original_embed = type(embed_model).embed_passages
 
     def counting(self, texts):
         embedded_again.texts += len(texts)
         return original_embed(self, texts)
 
-    monkeypatch.setattr(SentenceTransformerEmbedder, "embed_passages", counting)
+    monkeypatch.setattr(type(embed_model), "embed_passages", counting)
     report = run(news)
     assert report.ok
     got_chunks = chunk_ids(run)

@@ -54,9 +54,37 @@ class Embedder(Protocol):
 
 @lru_cache(maxsize=4)
 def load_embedder(
-    name: str, cache_dir: Path, query_prefix: str, passage_prefix: str, batch_size: int, max_tokens: int
-) -> SentenceTransformerEmbedder:
-    """The model by configured name, loaded once per process and configuration."""
+    name: str,
+    cache_dir: Path,
+    query_prefix: str,
+    passage_prefix: str,
+    batch_size: int,
+    max_tokens: int,
+    runtime: str = "auto",
+) -> Embedder:
+    """The model by configured name, loaded once per process and configuration.
+
+    ``runtime`` is what runs it: ``torch`` (through sentence-transformers), or ``onnx`` /
+    ``onnx-int8`` (an export of the same weights through ONNX Runtime: index/embedding/onnx.py);
+    ``auto`` is onnx-int8 for the bundled model, whose quality it was measured to keep, and torch
+    for any other.
+    """
+    if runtime == "auto":
+        runtime = "onnx-int8" if name == BUNDLED_E5 else "torch"
+    if runtime != "torch":
+        from index.embedding.onnx import OnnxEmbedder
+
+        if runtime not in ("onnx", "onnx-int8"):
+            raise ValueError(f"unknown embedding runtime {runtime!r} (torch, onnx or onnx-int8)")
+        if name == BUNDLED_E5:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        folder = Path(resolve_model_path(name, cache_dir))
+        if not (folder / "config.json").is_file():
+            raise ValueError(f"the {runtime} runtime exports a model folder on disk; {name!r} is not one")
+        _quiet_transformers()
+        return OnnxEmbedder(
+            folder, name, query_prefix, passage_prefix, batch_size, max_tokens, int8=runtime == "onnx-int8"
+        )
     return SentenceTransformerEmbedder(
         _load(name, cache_dir, query_prefix, passage_prefix, batch_size, max_tokens),
         name,
@@ -183,8 +211,12 @@ class TokenEncoder:
         import torch
 
         self._torch = torch
-        self.tokenizer = sentence_transformer.tokenizer
         self.model = truncated_encoder(sentence_transformer[0].auto_model, layer)
+        self._setup(sentence_transformer.tokenizer, prefixes, max_tokens, cache_size)
+
+    def _setup(self, tokenizer: Any, prefixes: dict[str, str], max_tokens: int, cache_size: int) -> None:
+        """What every runtime's token encoder shares: prompts, truncation and the cache."""
+        self.tokenizer = tokenizer
         self.prefixes = prefixes
         # Tokens to drop from the front of each encoded text: <s> and the prompt's own tokens.
         self._skip = {kind: 1 + self._prefix_length(prefix) for kind, prefix in prefixes.items()}
@@ -214,16 +246,7 @@ class TokenEncoder:
         missing = [key for key in dict.fromkeys(texts) if key not in found]
         fresh: dict[tuple[str, str], np.ndarray] = {}
         if missing:
-            enc = self.tokenizer(
-                [self.prefixes[kind] + text for kind, text in missing],
-                return_tensors="pt",
-                padding=True,
-                truncation=True,
-                max_length=self.max_tokens,
-            )
-            with self._torch.inference_mode():
-                hidden = self.model(**enc).last_hidden_state.float().numpy()
-            lengths = enc["attention_mask"].sum(dim=1).tolist()
+            hidden, lengths = self._hidden_states([self.prefixes[kind] + text for kind, text in missing])
             for key, h, n in zip(missing, hidden, lengths, strict=True):
                 tokens = h[self._skip[key[0]] : int(n) - 1]  # up to, not including, </s>
                 if len(tokens) == 0:
@@ -237,3 +260,12 @@ class TokenEncoder:
                     self._cache.popitem(last=False)
         found.update(fresh)
         return [found[key].astype(np.float32) for key in texts]
+
+    def _hidden_states(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
+        """The layer's states of each text (padded to the longest) and each text's token count."""
+        enc = self.tokenizer(
+            texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_tokens
+        )
+        with self._torch.inference_mode():
+            hidden = self.model(**enc).last_hidden_state.float().numpy()
+        return hidden, enc["attention_mask"].sum(dim=1).tolist()
