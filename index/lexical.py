@@ -16,16 +16,19 @@ stems what is left (:func:`index.analysis.stem_term`).
 Storage: one SQLite file (stdlib ``sqlite3``) in the index's side folder holds, per chunk, its
 content hash, analysed tokens, metadata and text. SQLite makes an article's replacement a single
 transaction (a crash leaves either the old or the new rows, never half of each) and lets other
-processes (the ingestion CLI while the UI serves) see the change. The BM25 matrix itself is
-*not* persisted: it is rebuilt in memory from the stored tokens on the first search after any
-change, detected by a generation counter that every write bumps. Rebuilding is cheap (see the
-timing in ``bench/bm25_only.py``), and it avoids keeping a second on-disk structure in sync.
+processes (the ingestion CLI while the UI serves) see the change. The BM25 matrix is rebuilt
+from the stored tokens on the first search after any change, detected by a generation counter
+that every write bumps, and saved beside the database for that generation: a process that opens
+an unchanged index maps the saved matrix instead of rebuilding it (the rebuild grows with the
+collection). The rows stay the truth; a snapshot is only a cache of one generation's build.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -49,6 +52,8 @@ __all__ = ["LexicalIndex", "LexicalResult", "analyzer_fingerprint", "to_passages
 LexicalResult = tuple[str, float, dict[str, Any], str]
 
 DB_FILE = "lexical.sqlite"
+SNAPSHOT_DIR = "bm25"  # the built BM25 matrix, per generation (see LexicalIndex._ensure_built)
+SNAPSHOT_ROWS = "rows.json"
 
 
 def analyzer_fingerprint(index_titles: bool, stem: bool = True) -> str:
@@ -325,6 +330,14 @@ class LexicalIndex:
         generation = _generation(conn)
         if generation == self._built_generation:
             return
+        snapshot = self.folder / SNAPSHOT_DIR / self._snapshot_name(generation)
+        if not self._load_snapshot(snapshot):
+            self._build(conn)
+            self._save_snapshot(snapshot)
+        self._by_skeleton = None
+        self._built_generation = generation
+
+    def _build(self, conn: sqlite3.Connection) -> None:
         chunk_ids: list[str] = []
         metadata: list[dict[str, Any]] = []
         corpus: list[list[str]] = []
@@ -339,8 +352,54 @@ class LexicalIndex:
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
             bm25.index(corpus, show_progress=False)
         self._bm25, self._chunk_ids, self._metadata = bm25, chunk_ids, metadata
-        self._by_skeleton = None
-        self._built_generation = generation
+
+    # The built BM25 matrix, saved per generation so that a new process (a restart, the CLI) maps it
+    # from disk instead of rebuilding it from every stored row: the rebuild grows with the
+    # collection (about a minute at 100k chunks on two cores, see bench/scale.py), loading it does
+    # not. A snapshot is only ever read for the generation it was built from; a missing or
+    # unreadable one is rebuilt, so it can always be deleted.
+
+    def _snapshot_name(self, generation: int) -> str:
+        key = f"{analyzer_fingerprint(self.index_titles, self.stem)}|{self.k1}|{self.b}|{bm25s.__version__}"
+        return f"{generation}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+    def _load_snapshot(self, folder: Path) -> bool:
+        if not (folder / SNAPSHOT_ROWS).is_file():
+            return False
+        try:
+            rows = json.loads((folder / SNAPSHOT_ROWS).read_text(encoding="utf-8"))
+            bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False) if rows["indexed"] else None
+        except (OSError, ValueError, KeyError):
+            shutil.rmtree(folder, ignore_errors=True)  # damaged: rebuilt, and saved again
+            return False
+        self._bm25, self._chunk_ids, self._metadata = bm25, rows["chunk_ids"], rows["metadata"]
+        return True
+
+    def _save_snapshot(self, folder: Path) -> None:
+        """Written beside the database under a temporary name, then renamed into place (readers in
+        other processes see a whole snapshot or none); older snapshots are removed. Best effort:
+        a failure only means the next process rebuilds."""
+        tmp = folder.parent / f".tmp-{os.getpid()}-{threading.get_ident()}"
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            if self._bm25 is not None:
+                self._bm25.save(tmp, show_progress=False)
+            rows = {
+                "indexed": self._bm25 is not None,
+                "chunk_ids": self._chunk_ids,
+                "metadata": self._metadata,
+            }
+            (tmp / SNAPSHOT_ROWS).write_text(
+                json.dumps(rows, ensure_ascii=False, default=str), encoding="utf-8"
+            )
+            tmp.rename(folder)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        for old in folder.parent.iterdir():
+            if old.name != folder.name and not old.name.startswith(".tmp-"):
+                shutil.rmtree(old, ignore_errors=True)
 
     @staticmethod
     def _texts(conn: sqlite3.Connection, chunk_ids: list[str]) -> dict[str, str]:

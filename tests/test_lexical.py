@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from index.analysis import analyze, stem_term
-from index.lexical import DB_FILE, LexicalIndex, to_passages
+from index.lexical import DB_FILE, SNAPSHOT_DIR, SNAPSHOT_ROWS, LexicalIndex, to_passages
 from index.records import SearchFilters
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
 from index.text import word_tokens
@@ -300,6 +300,31 @@ def test_a_write_by_another_instance_is_seen_without_reopening(tmp_path, index):
     with LexicalIndex(tmp_path / "lexical") as writer:
         writer.add("h-volcano", [("h-volcano:0", "इंडोनेशिया में ज्वालामुखी फटा।", meta("volcano", "h-volcano"))])
     assert ids(index.search("ज्वालामुखी", top_k=5)) == ["h-volcano:0"]
+
+
+def test_a_new_process_maps_the_saved_matrix_instead_of_rebuilding(tmp_path, index, monkeypatch):
+    expected = index.search("Putin पुतिन प्रतिबंध", top_k=5)  # builds, and saves the build
+    assert len(list((tmp_path / "lexical" / SNAPSHOT_DIR).iterdir())) == 1
+
+    def no_rebuild(self, conn):
+        raise AssertionError("rebuilt although a saved build of this generation exists")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(LexicalIndex, "_build", no_rebuild)
+        with LexicalIndex(tmp_path / "lexical") as again:
+            assert again.search("Putin पुतिन प्रतिबंध", top_k=5) == expected
+            assert again.coverage("पुतिन बयान") == index.coverage("पुतिन बयान")
+
+
+def test_a_saved_matrix_is_not_used_after_a_write_and_a_damaged_one_is_rebuilt(tmp_path, index):
+    assert index.search("ज्वालामुखी", top_k=5) == []
+    index.add("h-volcano", [("h-volcano:0", "इंडोनेशिया में ज्वालामुखी फटा।", meta("volcano", "h-volcano"))])
+    with LexicalIndex(tmp_path / "lexical") as again:
+        assert ids(again.search("ज्वालामुखी", top_k=5)) == ["h-volcano:0"]
+    (saved,) = (tmp_path / "lexical" / SNAPSHOT_DIR).iterdir()  # the older build is gone
+    (saved / SNAPSHOT_ROWS).write_text("{not json", encoding="utf-8")
+    with LexicalIndex(tmp_path / "lexical") as again:
+        assert ids(again.search("ज्वालामुखी", top_k=5)) == ["h-volcano:0"]
 
 
 def test_a_failed_add_leaves_the_previous_rows(index):
