@@ -148,6 +148,26 @@ def _batched_writes(index: Any, batch: int = 4000) -> _BatchedStores:
     return stores
 
 
+def record_sentence_ids(index: Any, page: int = 5000) -> None:
+    """Record every content's sentence ids, as ``Index.write`` does now, for rows written before it
+    did (read otherwise by Chroma's filter, once per content, on the first question that needs it)."""
+    from index.store import sentence_span
+
+    collection = index._stores.sentence_collection
+    ids: dict[str, list[str]] = defaultdict(list)
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas"], limit=page, offset=offset)
+        for row_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+            ids[str(meta["content_hash"])].append(row_id)
+        if len(got["ids"]) < page:
+            break
+        offset += page
+    for h, row_ids in ids.items():
+        index._sentence_ids.put(h, sorted(row_ids, key=sentence_span))
+    print(f"{index.name}: sentence ids of {len(ids)} contents recorded")
+
+
 def build(data_dir: Path, size: int, source: list[dict[str, Any]], noise: float) -> dict[str, Any]:
     """Write ``size`` chunks (whole articles, so the last may overshoot by a few) into a fresh
     index: the real articles first, then synthetic copies of them, round after round."""
@@ -161,6 +181,7 @@ def build(data_dir: Path, size: int, source: list[dict[str, Any]], noise: float)
     index = components.open_index(settings)
     if index.count() >= size:
         print(f"{index.name}: {index.count()} chunks already stored")
+        record_sentence_ids(index)
         return {"chunks": index.count(), "reused": True}
     if index.count():
         raise SystemExit(f"{index.name} is half-built ({index.count()} chunks): delete {settings.data_dir}")
@@ -207,6 +228,7 @@ def build(data_dir: Path, size: int, source: list[dict[str, Any]], noise: float)
                     print(f"  {index.name}: {stored} chunks, {rate:.0f} chunks/s", flush=True)
             copy += 1
         buffered.flush()
+    record_sentence_ids(index)
     index.close()
     seconds = time.perf_counter() - t0
     print(
@@ -235,7 +257,8 @@ def build_command(args: argparse.Namespace) -> int:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     record = args.data_dir / "scale-build.json"
     if record.is_file():  # sizes built by an earlier run stay recorded
-        info["built"] = {**json.loads(record.read_text(encoding="utf-8")).get("built", {}), **built}
+        earlier = json.loads(record.read_text(encoding="utf-8")).get("built", {})
+        info["built"] = {**earlier, **{k: v for k, v in built.items() if not v.get("reused")}}
     record.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return 0
 
@@ -589,6 +612,36 @@ def cold_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def table_command(args: argparse.Namespace) -> int:
+    """The README's table, from ``bench/results/scale.json``."""
+    result = json.loads(OUT.read_text(encoding="utf-8"))
+    sizes = result["ask"]["sizes"]
+    names = [k for k, v in next(iter(sizes.values())).items() if isinstance(v, dict) and "p50_ms" in v]
+    print("| chunks (sentences) | code | ask p50 | ask p95 | open + first answer | peak RSS | on disk |")
+    print("|---|---|---|---|---|---|---|")
+    built = result["ask"].get("built", {})
+    for size, row in sizes.items():
+        sentences = built.get(size, {}).get("sentences")
+        shown = f"{row['chunks']:,}" + (f" ({sentences:,})" if sentences else "")
+        for name in names:
+            r = row[name]
+            print(
+                f"| {shown} | {name} | {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | "
+                f"{r['open_s']:.1f} + {r['first_answer_s']:.1f} s | {r['peak_rss_mb'] / 1024:.2f} GB | "
+                f"{row['disk_mb'] / 1024:.2f} GB |"
+            )
+    for size, cold in result.get("cold_start", {}).items():
+        print(f"\ncold start at {size} chunks (medians of {len(next(iter(cold['runs'].values())))} runs):")
+        print("| code | imports | build service | launch web | first answer | serve to first answer |")
+        print("|---|---|---|---|---|---|")
+        for name, m in cold["median"].items():
+            print(
+                f"| {name} | {m['imports_s']} s | {m['build_service_s']} s | {m['launch_web_s']} s | "
+                f"{m['first_answer_s']} s | {m['serve_to_first_answer_s']} s |"
+            )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -611,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--runs", type=int, default=3)
     c.add_argument("--before", type=Path, default=None, help="Another checkout to time side by side.")
     c.add_argument("--data-dir", type=Path, required=True)
+    commands.add_parser("table", help="Print the README table from the results JSON.")
     for p in (b, a):
         p.add_argument("--data-dir", type=Path, required=True, help="Where the indexes of each size go.")
         p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
@@ -620,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
         return build_command(args)
     if args.command == "ask":
         return ask_command(args)
+    if args.command == "table":
+        return table_command(args)
     if args.command == "cold":
         return cold_command(args)
     return 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,18 @@ from index.records import Article, Chunk, CollectionStats, Passage, SearchFilter
 # The stored chunk metadata that describes the chunk (everything else is llama-index's bookkeeping).
 CHUNK_KEYS = ("chunk_index", "start", "end")
 MANIFEST_FILE = "manifest.sqlite"
+SENTENCE_IDS_FILE = "sentence_ids.sqlite"
+
+
+def sentence_id(content_hash: str, start: int, end: int) -> str:
+    """A stored sentence's id. Start and end: clipped pieces of one overlong sentence can share a start."""
+    return f"{content_hash[:16]}:s{start}-{end}"
+
+
+def sentence_span(row_id: str) -> tuple[int, int]:
+    """The (start, end) a :func:`sentence_id` was made from."""
+    start, _, end = row_id.rpartition(":s")[2].partition("-")
+    return int(start), int(end)
 
 
 def article_metadata(article: Article) -> dict[str, Any]:
@@ -74,6 +87,7 @@ class StoredSentences:
 
     rows: list[tuple[str, int, int]]  # (text, start, end): the span in the article
     vectors: list[Any]
+    read: bool = field(default=False, repr=False, compare=False)  # read by id (Index.sentences)
 
 
 @dataclass
@@ -111,6 +125,49 @@ def index_folder(data_dir: Path, name: str) -> Path:
     return Path(data_dir) / "indexes" / validate_index_name(name)
 
 
+class SentenceIds:
+    """content hash -> the ids of its stored sentences, in written order: a side table beside the
+    manifest, so that a content's sentences are read by id (:meth:`Index.sentences`).
+
+    A content hash names one text, whose sentences are written once; the table is a cache of what
+    Chroma holds, written with the rows and checked against them on every read, so a stale or
+    missing entry only costs one read by Chroma's metadata filter.
+    """
+
+    def __init__(self, path: Path):
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sentence_ids (content_hash TEXT PRIMARY KEY, ids TEXT NOT NULL)"
+        )
+
+    def get(self, content_hashes: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        with self._lock:
+            for i in range(0, len(content_hashes), 500):
+                batch = content_hashes[i : i + 500]
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT content_hash, ids FROM sentence_ids WHERE content_hash IN ({marks})"
+                found.update((h, json.loads(ids)) for h, ids in self._db.execute(query, batch))
+        return found
+
+    def put(self, content_hash: str, ids: list[str]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sentence_ids VALUES (?, ?)", (content_hash, json.dumps(ids))
+            )
+
+    def delete(self, content_hash: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM sentence_ids WHERE content_hash = ?", (content_hash,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
 class Index:
     """The stored chunks, sentences, BM25 terms and manifest of one named index."""
 
@@ -129,6 +186,7 @@ class Index:
         self._client = chroma_client(storage.chroma)
         self._stores = open_stores(self._client, self.name, storage.ef_search)
         self._manifest: Manifest | None = None
+        self._sentence_ids = SentenceIds(self.folder / SENTENCE_IDS_FILE)
 
     @property
     def manifest(self) -> Manifest:
@@ -141,6 +199,7 @@ class Index:
         if self._manifest is not None:
             self._manifest.close()
             self._manifest = None
+        self._sentence_ids.close()
         self._lexical.close()
 
     def __enter__(self) -> Index:
@@ -203,8 +262,7 @@ class Index:
         source = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.content_hash)}
         sentence_nodes: list[BaseNode] = [
             TextNode(
-                # Start and end: clipped pieces of one overlong sentence can share a start.
-                id_=f"{article.content_hash[:16]}:s{s.start}-{s.end}",
+                id_=sentence_id(article.content_hash, s.start, s.end),
                 text=s.text,
                 embedding=list(vector),
                 metadata={**meta, "start": s.start, "end": s.end},
@@ -227,6 +285,7 @@ class Index:
         # Sentences first, chunks last: a chunk is only findable once its evidence exists.
         if sentence_nodes:
             self._stores.sentences.add(sentence_nodes)
+        self._sentence_ids.put(article.content_hash, [node.node_id for node in sentence_nodes])
         if chunk_nodes:
             self._stores.chunks.add(chunk_nodes)
         self._lexical.add(
@@ -238,6 +297,7 @@ class Index:
         """Remove one content from every store (a no-op where it is absent)."""
         self._stores.chunks.delete(ref_doc_id=content_hash)
         self._stores.sentences.delete(ref_doc_id=content_hash)
+        self._sentence_ids.delete(content_hash)
         self._lexical.delete(content_hash)
 
     def stored_fields(self, content_hash: str) -> dict[str, Any] | None:
@@ -385,18 +445,51 @@ class Index:
         return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
 
     def sentences(self, content_hashes: Sequence[str]) -> dict[str, StoredSentences]:
-        """Every stored sentence (and vector) of these article contents, one read for all."""
+        """Every stored sentence (and vector) of these article contents, read by id.
+
+        Why by id: Chroma's metadata filter (``where content_hash in ...``) costs time in
+        proportion to the whole sentence collection, a read by id does not (``bench/scale.py``).
+        The ids of a content come from a side table written with it; a content missing there
+        (stored before the table existed) or whose rows it does not all find is read by the
+        filter once and its ids recorded.
+        """
         found = {h: StoredSentences([], []) for h in content_hashes}
         if not found:
             return found
         self._refresh()
-        where = {"content_hash": {"$in": list(found)}}
-        got = self._read_vectors("sentences", ["embeddings", "metadatas", "documents"], where=where)
-        for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
-            group = found.get(str(meta["content_hash"]))
-            if group is not None:
-                group.rows.append((text, int(meta["start"]), int(meta["end"])))
-                group.vectors.append(vector)
+        known = self._sentence_ids.get(list(found))
+        ids = [row_id for h in known for row_id in known[h]]
+        if ids:
+            got = self._read_vectors("sentences", ["embeddings", "documents"], ids=ids)
+            rows = {
+                row_id: (text, vector)
+                for row_id, text, vector in zip(got["ids"], got["documents"], got["embeddings"], strict=True)
+            }
+            for h, row_ids in known.items():
+                if not all(row_id in rows for row_id in row_ids):
+                    continue  # deleted or unreadable since: read again by the filter
+                group = found[h]
+                for row_id in row_ids:
+                    text, vector = rows[row_id]
+                    group.rows.append((text or "", *sentence_span(row_id)))
+                    group.vectors.append(vector)
+                found[h].read = True
+        missing = [h for h, group in found.items() if not group.read]
+        if missing:
+            where = {"content_hash": {"$in": missing}}
+            got = self._read_vectors("sentences", ["embeddings", "metadatas", "documents"], where=where)
+            seen: dict[str, list[str]] = {h: [] for h in missing}
+            for row_id, text, meta, vector in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            ):
+                group = found.get(str(meta["content_hash"]))
+                if group is not None:
+                    group.rows.append((text, int(meta["start"]), int(meta["end"])))
+                    group.vectors.append(vector)
+                    seen[str(meta["content_hash"])].append(row_id)
+            for h, row_ids in seen.items():
+                if row_ids:  # none: not stored, or unreadable now; never recorded as empty
+                    self._sentence_ids.put(h, row_ids)
         return found
 
     def _read_vectors(self, kind: str, include: list[str], **query: Any) -> dict[str, Any]:

@@ -82,3 +82,43 @@ def test_a_bm25_row_whose_chunk_chroma_lacks_is_skipped_not_raised(make_settings
         assert ids == [chunk_id] and vectors.shape == (1, 2)
         found = index.sentences([ghost_hash, article.content_hash])
         assert found[ghost_hash].rows == [] and len(found[article.content_hash].rows) == 2
+
+
+def test_sentences_are_read_by_id_and_a_content_without_recorded_ids_by_the_filter(make_settings):
+    """A content's sentences are read by the ids written with it; one stored before the ids were
+    recorded (or whose recorded rows are gone) is read by Chroma's filter and then recorded."""
+    text = "Monsoon floods hit Kerala. Rescue boats reached the villages. Schools stayed shut."
+    spans = [(0, 26), (27, 61), (62, len(text))]
+    article = Article(id="kerala", title="Floods", text=text)
+    h = article.content_hash
+    with components.open_index(make_settings()) as index:
+        index.write(
+            article,
+            [Chunk(h[:16] + ":0", 0, 0, len(text), text)],
+            [[1.0, 0.0]],
+            [Sentence(s, e, text[s:e]) for s, e in spans],
+            [[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]],
+        )
+        expected = [(text[s:e], s, e) for s, e in spans]
+        by_id = index.sentences([h])[h]
+        assert by_id.rows == expected and [list(v) for v in by_id.vectors][1] == [0.0, 1.0]
+        reads: list[dict] = []
+        collection = index._stores.sentence_collection
+        real_get = collection.get
+
+        def counted(**query):
+            reads.append(query)
+            return real_get(**query)
+
+        collection.get = counted
+        try:
+            index._sentence_ids.delete(h)  # as an index written before the ids were recorded
+            assert index.sentences([h])[h].rows == expected
+            assert index.sentences([h])[h].rows == expected
+            assert [("where" in r, "ids" in r) for r in reads] == [(True, False), (False, True)]
+            index._sentence_ids.put(h, [*index._sentence_ids.get([h])[h], h[:16] + ":s999-1000"])
+            assert index.sentences([h])[h].rows == expected  # a recorded row is gone: filter again
+        finally:
+            collection.get = real_get
+        index.delete(h)
+        assert index.sentences([h])[h].rows == [] and index._sentence_ids.get([h]) == {}
