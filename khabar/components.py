@@ -98,6 +98,10 @@ def index_path(settings: Settings, name: str | None = None) -> Path:
 
 def embedder(settings: Settings) -> Embedder:
     """The configured model, loaded once per process and configuration."""
+    if settings.embed_threads:
+        import torch  # loaded with the model anyway
+
+        torch.set_num_threads(settings.embed_threads)
     return load_embedder(
         settings.embed_model,
         Path(settings.model_cache_dir),
