@@ -49,7 +49,7 @@ SOURCE_INDEX = "eval-ff166125ad16"  # realtimeqa-dev + BBC English distractors, 
 SIZES = (1000, 10_000, 100_000)
 NOISE = 0.01  # per-dimension standard deviation of the perturbation (384 dimensions: cos ~0.98)
 WARM_UP = 5
-THREADS_SUFFIX = ", torch threads set"
+THREADS_VARIANT = "after, KHABAR_EMBED_THREADS="
 TIMEOUT_S = 1800
 
 
@@ -148,24 +148,27 @@ def _batched_writes(index: Any, batch: int = 4000) -> _BatchedStores:
     return stores
 
 
-def record_sentence_ids(index: Any, page: int = 5000) -> None:
-    """Record every content's sentence ids, as ``Index.write`` does now, for rows written before it
-    did (read otherwise by Chroma's filter, once per content, on the first question that needs it)."""
+def record_sentence_rows(index: Any, page: int = 5000) -> None:
+    """Record every content's sentences in the side table, as ``Index.write`` does now, for rows
+    written before it did (else read from Chroma once per content by the first question needing it)."""
     from index.store import sentence_span
 
     collection = index._stores.sentence_collection
-    ids: dict[str, list[str]] = defaultdict(list)
+    rows: dict[str, list[tuple[str, str, Any]]] = defaultdict(list)
     offset = 0
     while True:
-        got = collection.get(include=["metadatas"], limit=page, offset=offset)
-        for row_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-            ids[str(meta["content_hash"])].append(row_id)
+        got = collection.get(include=["metadatas", "documents", "embeddings"], limit=page, offset=offset)
+        for row_id, meta, text, vector in zip(
+            got["ids"], got["metadatas"], got["documents"], got["embeddings"], strict=True
+        ):
+            rows[str(meta["content_hash"])].append((row_id, text or "", vector))
         if len(got["ids"]) < page:
             break
         offset += page
-    for h, row_ids in ids.items():
-        index._sentence_ids.put(h, sorted(row_ids, key=sentence_span))
-    print(f"{index.name}: sentence ids of {len(ids)} contents recorded")
+    for h, found in rows.items():
+        found.sort(key=lambda row: sentence_span(row[0]))
+        index._sentence_rows.put(h, [r[0] for r in found], [r[1] for r in found], [r[2] for r in found])
+    print(f"{index.name}: sentences of {len(rows)} contents recorded")
 
 
 def build(data_dir: Path, size: int, source: list[dict[str, Any]], noise: float) -> dict[str, Any]:
@@ -181,7 +184,7 @@ def build(data_dir: Path, size: int, source: list[dict[str, Any]], noise: float)
     index = components.open_index(settings)
     if index.count() >= size:
         print(f"{index.name}: {index.count()} chunks already stored")
-        record_sentence_ids(index)
+        record_sentence_rows(index)
         return {"chunks": index.count(), "reused": True}
     if index.count():
         raise SystemExit(f"{index.name} is half-built ({index.count()} chunks): delete {settings.data_dir}")
@@ -228,7 +231,7 @@ def build(data_dir: Path, size: int, source: list[dict[str, Any]], noise: float)
                     print(f"  {index.name}: {stored} chunks, {rate:.0f} chunks/s", flush=True)
             copy += 1
         buffered.flush()
-    record_sentence_ids(index)
+    record_sentence_rows(index)
     index.close()
     seconds = time.perf_counter() - t0
     print(
@@ -299,7 +302,7 @@ class Worker:
         self.code = code
         env = {**os.environ, "PYTHONPATH": str(code.resolve())}
         if threads:  # torch's intra-op threads (its default: one per core)
-            env["OMP_NUM_THREADS"] = str(threads)
+            env["KHABAR_EMBED_THREADS"] = str(threads)
         self.proc = subprocess.Popen(
             [sys.executable, "-c", WORKER, str(data_dir), name, first_question],
             cwd=code,
@@ -382,7 +385,7 @@ def measure(size: int, args: argparse.Namespace, checkouts: dict[str, Path]) -> 
     asked = questions(args.data_dir, min(args.sizes), args.questions)
     workers: dict[str, Worker] = {}
     for name, code in checkouts.items():  # one after the other: each open is timed alone
-        threads = args.torch_threads if name.endswith(THREADS_SUFFIX) else 0
+        threads = args.torch_threads if name.startswith(THREADS_VARIANT) else 0
         workers[name] = Worker(code, data_dir, index_name(size), "warm-up question", threads)
     for question, _ in asked[:WARM_UP]:
         for worker in workers.values():
@@ -429,7 +432,7 @@ def ask_command(args: argparse.Namespace) -> int:
     if args.before:
         checkouts = {"before": args.before, "after": ROOT}
     if args.torch_threads:
-        checkouts[f"after{THREADS_SUFFIX}"] = ROOT
+        checkouts[f"{THREADS_VARIANT}{args.torch_threads}"] = ROOT
     result: dict[str, Any] = json.loads(OUT.read_text(encoding="utf-8")) if OUT.is_file() else {}
     build_record = args.data_dir / "scale-build.json"
     result["ask"] = {
@@ -504,21 +507,33 @@ def plot(ask: dict[str, Any]) -> None:
     import matplotlib.pyplot as plt
 
     rows = sorted(ask["sizes"].values(), key=lambda r: r["chunks"])
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    fig, (ax, parts) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=110)
     names = [k for k, v in rows[0].items() if isinstance(v, dict) and "p50_ms" in v]
     chunks = [r["chunks"] for r in rows]
     for name, style in zip(names, ("--", "-", "-.", ":"), strict=False):
         label = f" ({name})" if len(names) > 1 else ""
         ax.plot(chunks, [r[name]["p50_ms"] for r in rows], "o" + style, color="C0", label="p50" + label)
         ax.plot(chunks, [r[name]["p95_ms"] for r in rows], "s" + style, color="C1", label="p95" + label)
+        stages = [r[name]["stage_p50_ms"] for r in rows]
+        parts.plot(chunks, [st["embed"] for st in stages], "o" + style, color="C2", label="embed" + label)
+        parts.plot(
+            chunks,
+            [st["retrieve"] + st["answer"] for st in stages],
+            "s" + style,
+            color="C3",
+            label="retrieve + rerank + evidence + answer" + label,
+        )
     ax.axhline(100, color="C0", lw=0.8, ls=":", label="p50 target")
     ax.axhline(250, color="C1", lw=0.8, ls=":", label="p95 target")
-    ax.set_xscale("log")
-    ax.set_xlabel("chunks in the collection (sentences: about 5.6 per chunk)")
-    ax.set_ylabel("ask latency (ms)")
-    ax.set_title("khabar ask, model loaded, 2 cores (synthetic rows past 1.2k)", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3)
+    ax.set_title("ask, model loaded (2 shared cores; synthetic rows past 1.2k)", fontsize=9)
+    ax.set_ylabel("ms")
+    parts.set_title("p50 by stage (red: the part that reads the collection)", fontsize=9)
+    for a in (ax, parts):
+        a.set_xscale("log")
+        a.set_ylim(bottom=0)
+        a.set_xlabel("chunks (about 5.6 sentences each)")
+        a.legend(fontsize=6)
+        a.grid(alpha=0.3)
     fig.tight_layout()
     PLOT.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(PLOT)
@@ -656,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
         "--torch-threads",
         type=int,
         default=0,
-        help="Also measure this checkout with torch limited to N threads (OMP_NUM_THREADS), side by side.",
+        help="Also measure this checkout with KHABAR_EMBED_THREADS=N, side by side.",
     )
     a.add_argument("--plot", action="store_true", help=f"Also draw {PLOT.relative_to(ROOT)}.")
     c = commands.add_parser("cold", help="Time `khabar serve` to its first answer in fresh processes.")

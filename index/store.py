@@ -43,7 +43,7 @@ from index.records import Article, Chunk, CollectionStats, Passage, SearchFilter
 # The stored chunk metadata that describes the chunk (everything else is llama-index's bookkeeping).
 CHUNK_KEYS = ("chunk_index", "start", "end")
 MANIFEST_FILE = "manifest.sqlite"
-SENTENCE_IDS_FILE = "sentence_ids.sqlite"
+SENTENCE_ROWS_FILE = "sentences.sqlite"
 
 
 def sentence_id(content_hash: str, start: int, end: int) -> str:
@@ -87,7 +87,6 @@ class StoredSentences:
 
     rows: list[tuple[str, int, int]]  # (text, start, end): the span in the article
     vectors: list[Any]
-    read: bool = field(default=False, repr=False, compare=False)  # read by id (Index.sentences)
 
 
 @dataclass
@@ -125,13 +124,17 @@ def index_folder(data_dir: Path, name: str) -> Path:
     return Path(data_dir) / "indexes" / validate_index_name(name)
 
 
-class SentenceIds:
-    """content hash -> the ids of its stored sentences, in written order: a side table beside the
-    manifest, so that a content's sentences are read by id (:meth:`Index.sentences`).
+class SentenceRows:
+    """content hash -> its stored sentences (ids, texts and vectors, in written order): a side
+    table beside the manifest, which answering reads instead of Chroma (:meth:`Index.sentences`).
 
-    A content hash names one text, whose sentences are written once; the table is a cache of what
-    Chroma holds, written with the rows and checked against them on every read, so a stale or
-    missing entry only costs one read by Chroma's metadata filter.
+    Why: the sentences are only ever read by content, never searched by vector, and Chroma serves
+    neither well at scale: its metadata filter costs time in proportion to the whole sentence
+    collection, and its first read of any vector loads every sentence vector into memory (at 100k
+    chunks, over half a million vectors: seconds and most of a gigabyte, ``bench/scale.py``).
+    A content hash names one text, whose sentences are written once with it; Chroma stays the
+    store of record (``--verify`` checks it), and a content missing here (stored before the table
+    existed) is read from Chroma once and recorded.
     """
 
     def __init__(self, path: Path):
@@ -140,28 +143,45 @@ class SentenceIds:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sentence_ids (content_hash TEXT PRIMARY KEY, ids TEXT NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS sentences (content_hash TEXT PRIMARY KEY, ids TEXT NOT NULL, "
+            "texts TEXT NOT NULL, vectors BLOB NOT NULL)"
         )
 
-    def get(self, content_hashes: list[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
+    def get(self, content_hashes: list[str]) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
+        """(ids, texts, one float32 vector a row) of each content recorded."""
+        found: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
         with self._lock:
             for i in range(0, len(content_hashes), 500):
                 batch = content_hashes[i : i + 500]
                 marks = ",".join("?" * len(batch))
-                query = f"SELECT content_hash, ids FROM sentence_ids WHERE content_hash IN ({marks})"
-                found.update((h, json.loads(ids)) for h, ids in self._db.execute(query, batch))
+                query = (
+                    f"SELECT content_hash, ids, texts, vectors FROM sentences WHERE content_hash IN ({marks})"
+                )
+                for h, ids, texts, blob in self._db.execute(query, batch):
+                    row_ids = json.loads(ids)
+                    vectors = np.frombuffer(blob, dtype="<f4").reshape(len(row_ids), -1) if row_ids else None
+                    found[h] = (
+                        row_ids,
+                        json.loads(texts),
+                        vectors if vectors is not None else np.zeros((0, 0)),
+                    )
         return found
 
-    def put(self, content_hash: str, ids: list[str]) -> None:
+    def put(
+        self, content_hash: str, ids: list[str], texts: list[str], vectors: Sequence[Sequence[float]]
+    ) -> None:
+        blob = np.asarray(vectors, dtype="<f4").tobytes() if ids else b""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO sentence_ids VALUES (?, ?)", (content_hash, json.dumps(ids))
+                "INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?)",
+                (content_hash, json.dumps(ids), json.dumps(texts, ensure_ascii=False), blob),
             )
 
-    def delete(self, content_hash: str) -> None:
+    def delete(self, content_hashes: Sequence[str]) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM sentence_ids WHERE content_hash = ?", (content_hash,))
+            self._db.executemany(
+                "DELETE FROM sentences WHERE content_hash = ?", [(h,) for h in content_hashes]
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -186,7 +206,7 @@ class Index:
         self._client = chroma_client(storage.chroma)
         self._stores = open_stores(self._client, self.name, storage.ef_search)
         self._manifest: Manifest | None = None
-        self._sentence_ids = SentenceIds(self.folder / SENTENCE_IDS_FILE)
+        self._sentence_rows = SentenceRows(self.folder / SENTENCE_ROWS_FILE)
 
     @property
     def manifest(self) -> Manifest:
@@ -199,7 +219,7 @@ class Index:
         if self._manifest is not None:
             self._manifest.close()
             self._manifest = None
-        self._sentence_ids.close()
+        self._sentence_rows.close()
         self._lexical.close()
 
     def __enter__(self) -> Index:
@@ -285,7 +305,12 @@ class Index:
         # Sentences first, chunks last: a chunk is only findable once its evidence exists.
         if sentence_nodes:
             self._stores.sentences.add(sentence_nodes)
-        self._sentence_ids.put(article.content_hash, [node.node_id for node in sentence_nodes])
+        self._sentence_rows.put(
+            article.content_hash,
+            [node.node_id for node in sentence_nodes],
+            [s.text for s in sentences],
+            sentence_vectors,
+        )
         if chunk_nodes:
             self._stores.chunks.add(chunk_nodes)
         self._lexical.add(
@@ -297,7 +322,7 @@ class Index:
         """Remove one content from every store (a no-op where it is absent)."""
         self._stores.chunks.delete(ref_doc_id=content_hash)
         self._stores.sentences.delete(ref_doc_id=content_hash)
-        self._sentence_ids.delete(content_hash)
+        self._sentence_rows.delete([content_hash])
         self._lexical.delete(content_hash)
 
     def stored_fields(self, content_hash: str) -> dict[str, Any] | None:
@@ -366,6 +391,8 @@ class Index:
             if not vectors:
                 continue
             rows = collection.get(ids=list(vectors), include=["metadatas", "documents"])
+            if collection is self._stores.sentence_collection:  # read from Chroma again, mended
+                self._sentence_rows.delete(sorted({str(m.get("content_hash")) for m in rows["metadatas"]}))
             collection.upsert(
                 ids=rows["ids"],
                 embeddings=[list(vectors[row_id]) for row_id in rows["ids"]],
@@ -445,51 +472,37 @@ class Index:
         return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
 
     def sentences(self, content_hashes: Sequence[str]) -> dict[str, StoredSentences]:
-        """Every stored sentence (and vector) of these article contents, read by id.
-
-        Why by id: Chroma's metadata filter (``where content_hash in ...``) costs time in
-        proportion to the whole sentence collection, a read by id does not (``bench/scale.py``).
-        The ids of a content come from a side table written with it; a content missing there
-        (stored before the table existed) or whose rows it does not all find is read by the
-        filter once and its ids recorded.
-        """
+        """Every stored sentence (and vector) of these article contents, in written order: from the
+        side table (:class:`SentenceRows`), and from Chroma for contents it does not hold yet."""
         found = {h: StoredSentences([], []) for h in content_hashes}
         if not found:
             return found
         self._refresh()
-        known = self._sentence_ids.get(list(found))
-        ids = [row_id for h in known for row_id in known[h]]
-        if ids:
-            got = self._read_vectors("sentences", ["embeddings", "documents"], ids=ids)
-            rows = {
-                row_id: (text, vector)
-                for row_id, text, vector in zip(got["ids"], got["documents"], got["embeddings"], strict=True)
-            }
-            for h, row_ids in known.items():
-                if not all(row_id in rows for row_id in row_ids):
-                    continue  # deleted or unreadable since: read again by the filter
-                group = found[h]
-                for row_id in row_ids:
-                    text, vector = rows[row_id]
-                    group.rows.append((text or "", *sentence_span(row_id)))
-                    group.vectors.append(vector)
-                found[h].read = True
-        missing = [h for h, group in found.items() if not group.read]
+        known = self._sentence_rows.get(list(found))
+        for h, (row_ids, texts, vectors) in known.items():
+            group = found[h]
+            group.rows.extend(
+                (text, *sentence_span(row_id)) for row_id, text in zip(row_ids, texts, strict=True)
+            )
+            group.vectors.extend(vectors)
+        missing = [h for h in found if h not in known]
         if missing:
             where = {"content_hash": {"$in": missing}}
             got = self._read_vectors("sentences", ["embeddings", "metadatas", "documents"], where=where)
-            seen: dict[str, list[str]] = {h: [] for h in missing}
+            read: dict[str, list[tuple[str, str, Any]]] = {h: [] for h in missing}
             for row_id, text, meta, vector in zip(
                 got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
             ):
-                group = found.get(str(meta["content_hash"]))
-                if group is not None:
-                    group.rows.append((text, int(meta["start"]), int(meta["end"])))
-                    group.vectors.append(vector)
-                    seen[str(meta["content_hash"])].append(row_id)
-            for h, row_ids in seen.items():
-                if row_ids:  # none: not stored, or unreadable now; never recorded as empty
-                    self._sentence_ids.put(h, row_ids)
+                if str(meta["content_hash"]) in read:
+                    read[str(meta["content_hash"])].append((row_id, text or "", vector))
+            for h, rows in read.items():
+                rows.sort(key=lambda row: sentence_span(row[0]))
+                found[h].rows.extend((text, *sentence_span(row_id)) for row_id, text, _ in rows)
+                found[h].vectors.extend(vector for _, _, vector in rows)
+                if rows:  # none: not stored, or unreadable now; never recorded as empty
+                    self._sentence_rows.put(
+                        h, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+                    )
         return found
 
     def _read_vectors(self, kind: str, include: list[str], **query: Any) -> dict[str, Any]:

@@ -84,9 +84,10 @@ def test_a_bm25_row_whose_chunk_chroma_lacks_is_skipped_not_raised(make_settings
         assert found[ghost_hash].rows == [] and len(found[article.content_hash].rows) == 2
 
 
-def test_sentences_are_read_by_id_and_a_content_without_recorded_ids_by_the_filter(make_settings):
-    """A content's sentences are read by the ids written with it; one stored before the ids were
-    recorded (or whose recorded rows are gone) is read by Chroma's filter and then recorded."""
+def test_sentences_are_read_from_the_side_table_and_chroma_only_for_contents_it_lacks(make_settings):
+    """Answering reads a content's sentences from the rows written with it, never from Chroma; a
+    content stored before the table existed is read from Chroma once, then recorded; deleting or
+    mending a content's sentences is seen."""
     text = "Monsoon floods hit Kerala. Rescue boats reached the villages. Schools stayed shut."
     spans = [(0, 26), (27, 61), (62, len(text))]
     article = Article(id="kerala", title="Floods", text=text)
@@ -100,8 +101,7 @@ def test_sentences_are_read_by_id_and_a_content_without_recorded_ids_by_the_filt
             [[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]],
         )
         expected = [(text[s:e], s, e) for s, e in spans]
-        by_id = index.sentences([h])[h]
-        assert by_id.rows == expected and [list(v) for v in by_id.vectors][1] == [0.0, 1.0]
+        index.dense_search([1.0, 0.0], 1)  # the handle reopens Chroma after its own write: now
         reads: list[dict] = []
         collection = index._stores.sentence_collection
         real_get = collection.get
@@ -112,13 +112,17 @@ def test_sentences_are_read_by_id_and_a_content_without_recorded_ids_by_the_filt
 
         collection.get = counted
         try:
-            index._sentence_ids.delete(h)  # as an index written before the ids were recorded
+            first = index.sentences([h])[h]
+            assert first.rows == expected and [list(v) for v in first.vectors][1] == [0.0, 1.0]
+            assert reads == []
+            index._sentence_rows.delete([h])  # as an index written before the table existed
             assert index.sentences([h])[h].rows == expected
             assert index.sentences([h])[h].rows == expected
-            assert [("where" in r, "ids" in r) for r in reads] == [(True, False), (False, True)]
-            index._sentence_ids.put(h, [*index._sentence_ids.get([h])[h], h[:16] + ":s999-1000"])
-            assert index.sentences([h])[h].rows == expected  # a recorded row is gone: filter again
+            assert len(reads) == 1 and "where" in reads[0]
         finally:
             collection.get = real_get
+        index.replace_vectors({}, {f"{h[:16]}:s27-61": [0.8, 0.6]})
+        mended = index.sentences([h])[h]
+        assert [round(float(x), 3) for x in mended.vectors[1]] == [0.8, 0.6] and mended.rows == expected
         index.delete(h)
-        assert index.sentences([h])[h].rows == [] and index._sentence_ids.get([h]) == {}
+        assert index.sentences([h])[h].rows == [] and index._sentence_rows.get([h]) == {}
