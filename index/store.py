@@ -1,8 +1,9 @@
 """One index: the only handle the floors above use to write, search and read what is stored.
 
 Behind it, three stores keyed by an article's content hash — the Chroma chunk collection (dense
-retrieval), the Chroma sentence collection (evidence), the BM25 :class:`LexicalIndex` — and the
-ingestion :class:`Manifest`. One call writes, deletes or relabels a content in all of them, and
+retrieval), the Chroma sentence collection (evidence), the BM25 :class:`LexicalIndex` — with the
+sentences answering reads kept beside them (:class:`SentenceRows`), and the ingestion
+:class:`Manifest`. One call writes, deletes or relabels a content in all of them, and
 no code above ``index/`` speaks Chroma, SQLite or llama-index nodes: so the stores can move (a
 shared Chroma server, a shared manifest) without touching ``ingest/`` or ``rag/``.
 """

@@ -21,6 +21,7 @@ from index.embedding import Embedder, load_embedder
 from index.language import detect_language
 from index.spec import IndexSpec, code_fingerprint
 from index.store import Index, LexicalConfig, StorageConfig, index_folder
+from index.threads import set_model_threads
 from ingest.chunking import Chunker
 from ingest.pipeline import Ingestor
 from khabar.jsonl import append_jsonl
@@ -98,10 +99,7 @@ def index_path(settings: Settings, name: str | None = None) -> Path:
 
 def embedder(settings: Settings) -> Embedder:
     """The configured model, loaded once per process and configuration."""
-    if settings.embed_threads:
-        import torch  # loaded with the model anyway
-
-        torch.set_num_threads(settings.embed_threads)
+    set_model_threads(settings.embed_threads)
     return load_embedder(
         settings.embed_model,
         Path(settings.model_cache_dir),
