@@ -1,11 +1,13 @@
 """One index: the only handle the floors above use to write, search and read what is stored.
 
 Behind it, three stores keyed by an article's content hash — the Chroma chunk collection (dense
-retrieval), the Chroma sentence collection (evidence), the BM25 :class:`LexicalIndex` — and the
-ingestion :class:`Manifest`. One call writes, deletes or relabels a content in all of them, and
+retrieval), the Chroma sentence collection (evidence), the BM25 :class:`LexicalIndex` — with the
+sentences answering reads kept beside them (:class:`SentenceRows`), and the ingestion
+:class:`Manifest`. One call writes, deletes or relabels a content in all of them, and
 no code above ``index/`` speaks Chroma, SQLite or llama-index nodes: so the stores can move
 without touching ``ingest/`` or ``rag/``. With a ``chroma run`` server the BM25 terms and the
-manifest move onto it too (:mod:`index.side`), so every app process sees all four.
+manifest move onto it too (:mod:`index.side`), so every app process sees all four; the sentence
+rows stay a local, content-addressed copy of what Chroma holds, filled from it on first read.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +47,18 @@ from index.side import open_side
 
 # The stored chunk metadata that describes the chunk (everything else is llama-index's bookkeeping).
 CHUNK_KEYS = ("chunk_index", "start", "end")
+SENTENCE_ROWS_FILE = "sentences.sqlite"
+
+
+def sentence_id(content_hash: str, start: int, end: int) -> str:
+    """A stored sentence's id. Start and end: clipped pieces of one overlong sentence can share a start."""
+    return f"{content_hash[:16]}:s{start}-{end}"
+
+
+def sentence_span(row_id: str) -> tuple[int, int]:
+    """The (start, end) a :func:`sentence_id` was made from."""
+    start, _, end = row_id.rpartition(":s")[2].partition("-")
+    return int(start), int(end)
 
 
 def article_metadata(article: Article) -> dict[str, Any]:
@@ -118,6 +133,70 @@ def index_names(storage: StorageConfig) -> list[str]:
     return stored_index_names(chroma_client(storage.chroma))
 
 
+class SentenceRows:
+    """content hash -> its stored sentences (ids, texts and vectors, in written order): a side
+    table beside the manifest, which answering reads instead of Chroma (:meth:`Index.sentences`).
+
+    Why: the sentences are only ever read by content, never searched by vector, and Chroma serves
+    neither well at scale: its metadata filter costs time in proportion to the whole sentence
+    collection, and its first read of any vector loads every sentence vector into memory (at 100k
+    chunks, over half a million vectors: seconds and most of a gigabyte, ``bench/scale.py``).
+    A content hash names one text, whose sentences are written once with it; Chroma stays the
+    store of record (``--verify`` checks it), and a content missing here (stored before the table
+    existed) is read from Chroma once and recorded.
+    """
+
+    def __init__(self, path: Path):
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS sentences (content_hash TEXT PRIMARY KEY, ids TEXT NOT NULL, "
+            "texts TEXT NOT NULL, vectors BLOB NOT NULL)"
+        )
+
+    def get(self, content_hashes: list[str]) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
+        """(ids, texts, one float32 vector a row) of each content recorded."""
+        found: dict[str, tuple[list[str], list[str], np.ndarray]] = {}
+        with self._lock:
+            for i in range(0, len(content_hashes), 500):
+                batch = content_hashes[i : i + 500]
+                marks = ",".join("?" * len(batch))
+                query = (
+                    f"SELECT content_hash, ids, texts, vectors FROM sentences WHERE content_hash IN ({marks})"
+                )
+                for h, ids, texts, blob in self._db.execute(query, batch):
+                    row_ids = json.loads(ids)
+                    vectors = np.frombuffer(blob, dtype="<f4").reshape(len(row_ids), -1) if row_ids else None
+                    found[h] = (
+                        row_ids,
+                        json.loads(texts),
+                        vectors if vectors is not None else np.zeros((0, 0)),
+                    )
+        return found
+
+    def put(
+        self, content_hash: str, ids: list[str], texts: list[str], vectors: Sequence[Sequence[float]]
+    ) -> None:
+        blob = np.asarray(vectors, dtype="<f4").tobytes() if ids else b""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?)",
+                (content_hash, json.dumps(ids), json.dumps(texts, ensure_ascii=False), blob),
+            )
+
+    def delete(self, content_hashes: Sequence[str]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "DELETE FROM sentences WHERE content_hash = ?", [(h,) for h in content_hashes]
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
 class Index:
     """The stored chunks, sentences, BM25 terms and manifest of one named index."""
 
@@ -137,6 +216,7 @@ class Index:
         self._reopen_lock = threading.Lock()
         self._stores = open_stores(self._client, self.name, storage.ef_search)
         self._manifest: Manifest | None = None
+        self._sentence_rows = SentenceRows(self.folder / SENTENCE_ROWS_FILE)
 
     @property
     def manifest(self) -> Manifest:
@@ -149,6 +229,7 @@ class Index:
         if self._manifest is not None:
             self._manifest.close()
             self._manifest = None
+        self._sentence_rows.close()
         self._lexical.close()
 
     def __enter__(self) -> Index:
@@ -212,8 +293,7 @@ class Index:
         source = {NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.content_hash)}
         sentence_nodes: list[BaseNode] = [
             TextNode(
-                # Start and end: clipped pieces of one overlong sentence can share a start.
-                id_=f"{article.content_hash[:16]}:s{s.start}-{s.end}",
+                id_=sentence_id(article.content_hash, s.start, s.end),
                 text=s.text,
                 embedding=list(vector),
                 metadata={**meta, "start": s.start, "end": s.end},
@@ -236,6 +316,12 @@ class Index:
         # Sentences first, chunks last: a chunk is only findable once its evidence exists.
         if sentence_nodes:
             self._stores.sentences.add(sentence_nodes)
+        self._sentence_rows.put(
+            article.content_hash,
+            [node.node_id for node in sentence_nodes],
+            [s.text for s in sentences],
+            sentence_vectors,
+        )
         if chunk_nodes:
             self._stores.chunks.add(chunk_nodes)
         self._lexical.add(
@@ -247,6 +333,7 @@ class Index:
         """Remove one content from every store (a no-op where it is absent)."""
         self._stores.chunks.delete(ref_doc_id=content_hash)
         self._stores.sentences.delete(ref_doc_id=content_hash)
+        self._sentence_rows.delete([content_hash])
         self._lexical.delete(content_hash)
 
     def stored_fields(self, content_hash: str) -> dict[str, Any] | None:
@@ -315,6 +402,8 @@ class Index:
             if not vectors:
                 continue
             rows = collection.get(ids=list(vectors), include=["metadatas", "documents"])
+            if collection is self._stores.sentence_collection:  # read from Chroma again, mended
+                self._sentence_rows.delete(sorted({str(m.get("content_hash")) for m in rows["metadatas"]}))
             collection.upsert(
                 ids=rows["ids"],
                 embeddings=[list(vectors[row_id]) for row_id in rows["ids"]],
@@ -394,18 +483,37 @@ class Index:
         return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
 
     def sentences(self, content_hashes: Sequence[str]) -> dict[str, StoredSentences]:
-        """Every stored sentence (and vector) of these article contents, one read for all."""
+        """Every stored sentence (and vector) of these article contents, in written order: from the
+        side table (:class:`SentenceRows`), and from Chroma for contents it does not hold yet."""
         found = {h: StoredSentences([], []) for h in content_hashes}
         if not found:
             return found
         self._refresh()
-        where = {"content_hash": {"$in": list(found)}}
-        got = self._read_vectors("sentences", ["embeddings", "metadatas", "documents"], where=where)
-        for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
-            group = found.get(str(meta["content_hash"]))
-            if group is not None:
-                group.rows.append((text, int(meta["start"]), int(meta["end"])))
-                group.vectors.append(vector)
+        known = self._sentence_rows.get(list(found))
+        for h, (row_ids, texts, vectors) in known.items():
+            group = found[h]
+            group.rows.extend(
+                (text, *sentence_span(row_id)) for row_id, text in zip(row_ids, texts, strict=True)
+            )
+            group.vectors.extend(vectors)
+        missing = [h for h in found if h not in known]
+        if missing:
+            where = {"content_hash": {"$in": missing}}
+            got = self._read_vectors("sentences", ["embeddings", "metadatas", "documents"], where=where)
+            read: dict[str, list[tuple[str, str, Any]]] = {h: [] for h in missing}
+            for row_id, text, meta, vector in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            ):
+                if str(meta["content_hash"]) in read:
+                    read[str(meta["content_hash"])].append((row_id, text or "", vector))
+            for h, rows in read.items():
+                rows.sort(key=lambda row: sentence_span(row[0]))
+                found[h].rows.extend((text, *sentence_span(row_id)) for row_id, text, _ in rows)
+                found[h].vectors.extend(vector for _, _, vector in rows)
+                if rows:  # none: not stored, or unreadable now; never recorded as empty
+                    self._sentence_rows.put(
+                        h, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+                    )
         return found
 
     def _read_vectors(self, kind: str, include: list[str], **query: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ embedder, a shared Chroma server, a generated-answer backend) is chosen here and
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from index.embedding import Embedder, load_embedder
 from index.language import detect_language
 from index.spec import IndexSpec, code_fingerprint
 from index.store import Index, LexicalConfig, StorageConfig, index_folder, index_names
+from index.threads import set_model_threads
 from ingest.chunking import Chunker
 from ingest.pipeline import Ingestor
 from khabar.jsonl import append_jsonl
@@ -101,6 +103,7 @@ def index_path(settings: Settings, name: str | None = None) -> Path:
 
 def embedder(settings: Settings) -> Embedder:
     """The configured model, loaded once per process and configuration."""
+    set_model_threads(settings.embed_threads)
     return load_embedder(
         settings.embed_model,
         Path(settings.model_cache_dir),
@@ -277,6 +280,12 @@ def service(
 ) -> QAService:
     """The question-answering service over one index, its stages as configured (``connected``: a
     llama-index LLM to use instead of the configured one)."""
+    languages = tuple(settings.languages)
+    # lingua loads its models on first use, per script and n-gram length: a one-word warm-up left
+    # most of the loading to the first question. Loaded beside the embedding model, not after it.
+    warming = threading.Thread(target=_warm_language_detector, args=(languages,), daemon=True)
+    if warm_up:
+        warming.start()
     model = embedder(settings)
     index = open_index(settings, name)
     candidates = max(settings.rerank_depth, settings.top_k)
@@ -343,8 +352,19 @@ def service(
         alternatives=choices,
     )
     if warm_up:
-        # The first forward pass pays torch's one-time set-up, and lingua loads its Latin-script
-        # models on first use: pay both here, not on a question.
+        # The first forward pass pays torch's one-time set-up: pay it here, not on a question.
         model.embed_query("warm-up")
-        detect_language("warm-up", tuple(settings.languages))
+        warming.join()
     return qa
+
+
+# A question-sized sentence per script the questions come in: what a real first question loads.
+WARM_UP_SENTENCES = (
+    "Which country will require a single charging standard for all new phones?",
+    "पुतिन ने किम जोंग उन को रूस आने का न्योता दिया",
+)
+
+
+def _warm_language_detector(languages: tuple[str, ...]) -> None:
+    for sentence in WARM_UP_SENTENCES:
+        detect_language(sentence, languages)

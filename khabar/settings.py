@@ -73,6 +73,15 @@ class EmbeddingSettings(BaseSettings):
     embed_passage_prefix: str = Field("passage: ", description="Prepended to passages before embedding.")
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch during ingestion.")
     embed_max_tokens: int = Field(512, ge=16, description="Longest input the embedding model reads.")
+    embed_threads: int = Field(
+        0,
+        ge=0,
+        description=(
+            "torch threads for the embedding model (0: torch's default, one per core). On a machine "
+            "whose cores other busy processes share, 1 keeps question latency steady: a thread that "
+            "waits for a busy core holds up the others at every layer."
+        ),
+    )
     model_cache_dir: Path = Field(
         default_factory=_default_cache_dir, description="Where the bundled model is materialised once."
     )

@@ -352,6 +352,7 @@ def test_index_name_follows_every_recipe_setting_and_no_answer_setting():
     }
     recipe = (set(RecipeSettings.model_fields) | set(EmbeddingSettings.model_fields)) - {
         "embed_batch_size",
+        "embed_threads",
         "model_cache_dir",
     }
     assert set(changed) <= recipe

@@ -93,3 +93,47 @@ def test_a_bm25_row_whose_chunk_chroma_lacks_is_skipped_not_raised(make_settings
         assert ids == [chunk_id] and vectors.shape == (1, 2)
         found = index.sentences([ghost_hash, article.content_hash])
         assert found[ghost_hash].rows == [] and len(found[article.content_hash].rows) == 2
+
+
+def test_sentences_are_read_from_the_side_table_and_chroma_only_for_contents_it_lacks(make_settings):
+    """Answering reads a content's sentences from the rows written with it, never from Chroma; a
+    content stored before the table existed is read from Chroma once, then recorded; deleting or
+    mending a content's sentences is seen."""
+    text = "Monsoon floods hit Kerala. Rescue boats reached the villages. Schools stayed shut."
+    spans = [(0, 26), (27, 61), (62, len(text))]
+    article = Article(id="kerala", title="Floods", text=text)
+    h = article.content_hash
+    with components.open_index(make_settings()) as index:
+        index.write(
+            article,
+            [Chunk(h[:16] + ":0", 0, 0, len(text), text)],
+            [[1.0, 0.0]],
+            [Sentence(s, e, text[s:e]) for s, e in spans],
+            [[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]],
+        )
+        expected = [(text[s:e], s, e) for s, e in spans]
+        index.dense_search([1.0, 0.0], 1)  # the handle reopens Chroma after its own write: now
+        reads: list[dict] = []
+        collection = index._stores.sentence_collection
+        real_get = collection.get
+
+        def counted(**query):
+            reads.append(query)
+            return real_get(**query)
+
+        collection.get = counted
+        try:
+            first = index.sentences([h])[h]
+            assert first.rows == expected and [list(v) for v in first.vectors][1] == [0.0, 1.0]
+            assert reads == []
+            index._sentence_rows.delete([h])  # as an index written before the table existed
+            assert index.sentences([h])[h].rows == expected
+            assert index.sentences([h])[h].rows == expected
+            assert len(reads) == 1 and "where" in reads[0]
+        finally:
+            collection.get = real_get
+        index.replace_vectors({}, {f"{h[:16]}:s27-61": [0.8, 0.6]})
+        mended = index.sentences([h])[h]
+        assert [round(float(x), 3) for x in mended.vectors[1]] == [0.8, 0.6] and mended.rows == expected
+        index.delete(h)
+        assert index.sentences([h])[h].rows == [] and index._sentence_rows.get([h]) == {}
