@@ -7,7 +7,7 @@ sentences answering reads kept beside them (:class:`SentenceRows`), and the inge
 no code above ``index/`` speaks Chroma, SQLite or llama-index nodes: so the stores can move
 without touching ``ingest/`` or ``rag/``. With a ``chroma run`` server the BM25 terms and the
 manifest move onto it too (:mod:`index.side`), so every app process sees all four; the sentence
-rows stay a local, content-addressed copy of what Chroma holds, filled from it on first read.
+rows are then a copy in each process's memory, filled from the server on first read.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class SentenceRows:
     existed) is read from Chroma once and recorded.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -216,7 +216,10 @@ class Index:
         self._reopen_lock = threading.Lock()
         self._stores = open_stores(self._client, self.name, storage.ef_search)
         self._manifest: Manifest | None = None
-        self._sentence_rows = SentenceRows(self.folder / SENTENCE_ROWS_FILE)
+        # On a shared server nothing an answer needs may live in one data dir: the rows are then a
+        # copy in this process's memory, filled from the server as articles are read.
+        rows_at = ":memory:" if storage.chroma.mode == "http" else self.folder / SENTENCE_ROWS_FILE
+        self._sentence_rows = SentenceRows(rows_at)
 
     @property
     def manifest(self) -> Manifest:
