@@ -19,6 +19,7 @@ import pytest
 
 from khabar import settings as settings_mod
 from khabar.settings import Settings
+from tests.factories import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -121,12 +122,7 @@ def chroma_server(tmp_path_factory) -> Iterator[ChromaServer]:
             time.sleep(0.1)
         yield ChromaServer("127.0.0.1", port)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop_process(server)
         log.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -121,3 +122,13 @@ def with_corpus(settings: Any) -> Any:
     finally:
         ingestor.close()
     return settings
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """End a server a test started: politely, then for sure, never waiting unbounded."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

@@ -21,7 +21,7 @@ import pytest
 from khabar import components
 from khabar.settings import Settings
 from rag.types import Answer
-from tests.factories import with_corpus
+from tests.factories import stop_process, with_corpus
 
 pytestmark = pytest.mark.integration
 
@@ -94,11 +94,7 @@ def server(tmp_path_factory):
                 time.sleep(0.5)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from khabar import components
-from tests.factories import with_corpus
+from tests.factories import stop_process, with_corpus
 
 pytestmark = pytest.mark.integration
 
@@ -93,12 +93,7 @@ class Reader:
         raise AssertionError(f"process B did not report it within {seconds} s {errors[-2000:]}")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def test_one_process_ingests_and_prunes_and_another_sees_it(
