@@ -17,17 +17,20 @@ Storage: per chunk, its content hash, analysed tokens, metadata and text, in a :
 that every process serving the index sees: one SQLite file (stdlib ``sqlite3``) in the index's
 side folder for an embedded Chroma (:class:`SqliteTerms`: an article's replacement is a single
 transaction, and other processes on the machine see the change), or a Chroma collection on the
-shared server in http mode (:mod:`index.side`). The BM25 matrix itself is *not* persisted: it is
-rebuilt in memory from the stored tokens on the first search after any change, detected by a
-change token (the generation) that every write moves. Rebuilding is cheap (see the timing in
-``bench/bm25_only.py``), and it avoids keeping a second on-disk structure in sync.
+shared server in http mode (:mod:`index.side`). The BM25 matrix is built in memory from the
+stored tokens on the first search after any change, detected by a change token (the generation)
+that every write moves. Beside a local store the build is also saved for its generation, so that a
+new process maps it instead of rebuilding (the rebuild grows with the collection); the rows stay
+the truth, a saved build is a cache of one generation's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
@@ -60,6 +63,8 @@ __all__ = [
 LexicalResult = tuple[str, float, dict[str, Any], str]
 
 DB_FILE = "lexical.sqlite"
+BUILD_DIR = "bm25"  # the built BM25 matrix of one generation (see LexicalIndex._ensure_built)
+BUILD_ROWS = "rows.json"
 
 
 def analyzer_fingerprint(index_titles: bool, stem: bool = True) -> str:
@@ -85,6 +90,10 @@ class TermStore(Protocol):
     change token every write moves) differs from the one it was built at; equal tokens mean
     nothing changed, so the token must be cheap to read.
     """
+
+    # Where this process may save the built matrix for reuse by later processes (a local store's
+    # folder), or None: a shared store's token is not a local file's, so nothing is saved.
+    build_cache: Path | None
 
     def generation(self) -> Hashable: ...
 
@@ -152,6 +161,7 @@ class SqliteTerms:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.build_cache: Path | None = self.folder / BUILD_DIR
         self._lock = threading.RLock()
         self._depth = 0  # nested reading() blocks share one transaction
         # Autocommit mode: transactions are opened explicitly in _write/reading.
@@ -500,8 +510,16 @@ class LexicalIndex:
         return analyze(text, self.stem)
 
     def _ensure_built(self) -> None:
-        if self.store.generation() == self._built_generation:
+        generation = self.store.generation()
+        if generation == self._built_generation:
             return
+        if not self._load_build(generation):
+            generation = self._build()
+            self._save_build(generation)
+        self._by_skeleton = None
+        self._built_generation = generation
+
+    def _build(self) -> Hashable:
         generation, rows = self.store.snapshot()
         chunk_ids: list[str] = []
         metadata: list[dict[str, Any]] = []
@@ -515,8 +533,59 @@ class LexicalIndex:
             bm25 = bm25s.BM25(k1=self.k1, b=self.b)
             bm25.index(corpus, show_progress=False)
         self._bm25, self._chunk_ids, self._metadata = bm25, chunk_ids, metadata
-        self._by_skeleton = None
-        self._built_generation = generation
+        return generation
+
+    # The built matrix is saved per generation beside a local store, so that a new process (a
+    # restart, the CLI) maps it from disk instead of rebuilding it from every stored row: the
+    # rebuild grows with the collection (bench/scale.py), loading does not. A saved build is only
+    # read for the generation and settings it was built with; a missing or unreadable one is
+    # rebuilt, so it can always be deleted. bm25s saves and maps the matrix; the rows beside it are ours.
+
+    def _build_folder(self, generation: Hashable) -> Path | None:
+        if self.store.build_cache is None:
+            return None
+        key = f"{analyzer_fingerprint(self.index_titles, self.stem)}|{self.k1}|{self.b}|{bm25s.__version__}"
+        return self.store.build_cache / f"{generation}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+    def _load_build(self, generation: Hashable) -> bool:
+        folder = self._build_folder(generation)
+        if folder is None or not (folder / BUILD_ROWS).is_file():
+            return False
+        try:
+            rows = json.loads((folder / BUILD_ROWS).read_text(encoding="utf-8"))
+            bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False) if rows["indexed"] else None
+            chunk_ids, metadata = rows["chunk_ids"], rows["metadata"]
+        except (OSError, ValueError, KeyError):
+            shutil.rmtree(folder, ignore_errors=True)  # damaged: rebuilt, and saved again
+            return False
+        self._bm25, self._chunk_ids, self._metadata = bm25, chunk_ids, metadata
+        return True
+
+    def _save_build(self, generation: Hashable) -> None:
+        """Written under a temporary name, then renamed into place (another process sees a whole
+        build or none); older builds are removed. Best effort: a failure means a later rebuild."""
+        folder = self._build_folder(generation)
+        if folder is None:
+            return
+        tmp = folder.parent / f".tmp-{os.getpid()}-{threading.get_ident()}"
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            if self._bm25 is not None:
+                self._bm25.save(tmp, show_progress=False)
+            rows = {
+                "indexed": self._bm25 is not None,
+                "chunk_ids": self._chunk_ids,
+                "metadata": self._metadata,
+            }
+            (tmp / BUILD_ROWS).write_text(json.dumps(rows, ensure_ascii=False, default=str), encoding="utf-8")
+            tmp.rename(folder)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        for old in folder.parent.iterdir():
+            if old.name != folder.name and not old.name.startswith(".tmp-"):
+                shutil.rmtree(old, ignore_errors=True)
 
     def _reanalyse_if_stale(self) -> None:
         """Re-derive stored tokens from stored text when the analyzer (stop words, title rule)

@@ -80,6 +80,8 @@ class ChromaTerms:
     Safe to share between threads.
     """
 
+    build_cache: Path | None = None  # nothing of a shared store is kept on one machine
+
     def __init__(self, client: chromadb.ClientAPI, name: str, check_seconds: float = TOKEN_CHECK_SECONDS):
         self._client = client
         self._name = name + LEXICAL_SUFFIX

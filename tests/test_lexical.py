@@ -14,7 +14,7 @@ import pytest
 
 from index.analysis import analyze, stem_term
 from index.chroma import ChromaConfig, chroma_client
-from index.lexical import LexicalIndex, to_passages
+from index.lexical import BUILD_DIR, BUILD_ROWS, LexicalIndex, SqliteTerms, to_passages
 from index.records import CollectionStats, SearchFilters
 from index.side import ChromaTerms
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
@@ -461,3 +461,38 @@ def test_latin_names_bridge_to_the_devanagari_terms_of_their_skeleton(open_lexic
         assert idx.coverage(question) == 0.0
         assert idx.coverage(question, bridged) == pytest.approx(2 / 3)  # putin, pyongyang; not travel
         assert idx.bridge("What about the monsoon?") == {}
+
+
+def test_a_new_process_maps_the_saved_build_instead_of_rebuilding(tmp_path, monkeypatch):
+    first = LexicalIndex(SqliteTerms(tmp_path / "lexical"))
+    for content_hash in ARTICLES:
+        first.add(content_hash, chunks_of(content_hash))
+    expected = first.search("Putin पुतिन प्रतिबंध", top_k=5)  # builds, and saves the build
+    assert expected and len(list((tmp_path / "lexical" / BUILD_DIR).iterdir())) == 1
+
+    def no_rebuild(self):
+        raise AssertionError("rebuilt although a saved build of this generation exists")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(LexicalIndex, "_build", no_rebuild)
+        again = LexicalIndex(SqliteTerms(tmp_path / "lexical"))
+        assert again.search("Putin पुतिन प्रतिबंध", top_k=5) == expected
+        assert again.coverage("पुतिन बयान") == first.coverage("पुतिन बयान")
+        again.close()
+    first.close()
+
+
+def test_a_saved_build_is_not_used_after_a_write_and_a_damaged_one_is_rebuilt(tmp_path):
+    first = LexicalIndex(SqliteTerms(tmp_path / "lexical"))
+    first.add("h-other", [("h-other:0", "दिल्ली में बारिश हुई।", meta("other", "h-other"))])
+    assert first.search("ज्वालामुखी", top_k=5) == []
+    first.add("h-volcano", [("h-volcano:0", "इंडोनेशिया में ज्वालामुखी फटा।", meta("volcano", "h-volcano"))])
+    again = LexicalIndex(SqliteTerms(tmp_path / "lexical"))
+    assert ids(again.search("ज्वालामुखी", top_k=5)) == ["h-volcano:0"]
+    again.close()
+    (saved,) = (tmp_path / "lexical" / BUILD_DIR).iterdir()  # the older build is gone
+    (saved / BUILD_ROWS).write_text("{not json", encoding="utf-8")
+    third = LexicalIndex(SqliteTerms(tmp_path / "lexical"))
+    assert ids(third.search("ज्वालामुखी", top_k=5)) == ["h-volcano:0"]
+    third.close()
+    first.close()
