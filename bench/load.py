@@ -46,6 +46,7 @@ LIVE_ARTICLES = 30  # ingested by other processes during the load, split across 
 FIXED_QUESTION = "What did the US State Department warn?"  # answered by the shipped corpus
 PROBE_PERIOD = 0.25
 PROBE_ROUTE = "/config"
+SLOW_PROBE = 0.25  # seconds: a probe slower than this is listed with the answers in flight
 START_TIMEOUT = 300.0  # model load + page build on a loaded machine
 INGEST_TIMEOUT = 900.0
 REQUEST_TIMEOUT = 120.0
@@ -83,14 +84,19 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 def machine() -> dict[str, Any]:
     """Cores, load and the embedding setup the figures depend on (no torch import here: the
     app and the ingests load the model in their own processes)."""
+    from index.embedding.embedder import BUNDLED_E5
     from khabar.settings import Settings
 
     settings = Settings()
+    runtime = settings.embed_runtime
+    if runtime == "auto":  # the rule of index/embedding/embedder.py's `auto`
+        runtime = "onnx-int8" if settings.embed_model == BUNDLED_E5 else "torch"
     return {
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "model": settings.embed_model,
         "embed_runtime": settings.embed_runtime,
+        "embed_runtime_resolved": runtime,
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -124,13 +130,16 @@ class Probe(threading.Thread):
         super().__init__(daemon=True)
         self.url = url + PROBE_ROUTE
         self.latencies: list[float] = []
+        self.started: list[float] = []  # perf_counter at each probe's start, to place slow ones
         self.errors: list[str] = []
         self.halt = threading.Event()
 
     def run(self) -> None:
         while not self.halt.is_set():
+            started = time.perf_counter()
             try:
                 self.latencies.append(get(self.url))
+                self.started.append(started)
             except Exception as err:
                 self.errors.append(f"{type(err).__name__}: {err}"[:200])
             self.halt.wait(PROBE_PERIOD)
@@ -180,7 +189,7 @@ def session(
             if time.monotonic() > clock["deadline"]:
                 break
             t0 = time.perf_counter()
-            row: dict[str, Any] = {"question": question}
+            row: dict[str, Any] = {"question": question, "start": t0}
             try:
                 # A fresh chat each question, no filters, the default answerer: what a visitor
                 # typing into an empty chat sends (the session's turns stay on the server).
@@ -302,6 +311,21 @@ def run_level(
     ingest_log.close()
     ingest_seconds = time.perf_counter() - t_ingest
     ok = [r["seconds"] for r in rows if r["error"] is None]
+    # Slow probes, placed against the answers in flight when they started: a stall with no answer
+    # running would point at something else (the ingest's writes seen by the app, the probe itself).
+    slow = [
+        {
+            "at_s": round(start - t0, 2),
+            "ms": round(latency * 1000, 1),
+            "answers_in_flight": sum(
+                1
+                for r in rows
+                if r.get("start") is not None and r["start"] <= start <= r["start"] + (r["seconds"] or 0)
+            ),
+        }
+        for start, latency in zip(probe.started, probe.latencies, strict=True)
+        if latency > SLOW_PROBE
+    ]
     errors = [r for r in rows if r["error"] is not None]
     return {
         "sessions": n,
@@ -322,6 +346,7 @@ def run_level(
             "p50_ms": _ms(percentile(probe.latencies, 0.5)),
             "p95_ms": _ms(percentile(probe.latencies, 0.95)),
             "max_ms": _ms(max(probe.latencies) if probe.latencies else None),
+            f"slower_than_{int(SLOW_PROBE * 1000)}_ms": slow,
         },
         "ingest": {
             "articles": sum(1 for _ in ingest_file.open(encoding="utf-8")),
@@ -422,6 +447,17 @@ def main(argv: list[str] | None = None) -> int:
             threading.Lock(),
         )
         print("warm-up:", warm[0])
+        idle = Probe(url)  # the same probe with no load and no ingest: the baseline
+        idle.start()
+        time.sleep(5)
+        idle.halt.set()
+        idle.join(timeout=15)
+        probe_idle = {
+            "count": len(idle.latencies),
+            "p50_ms": _ms(percentile(idle.latencies, 0.5)),
+            "max_ms": _ms(max(idle.latencies) if idle.latencies else None),
+        }
+        print("probe, idle:", probe_idle)
 
         levels = []
         for i, n in enumerate(args.levels):
@@ -444,7 +480,8 @@ def main(argv: list[str] | None = None) -> int:
             "time_cap_s": args.time_cap,
             "live_ingest": "a new `khabar ingest` process per level (its own slice of BBC English); "
             "the load starts once it has written into the data dir",
-            "warm_up": warm[0],
+            "warm_up": {k: v for k, v in warm[0].items() if k != "start"},
+            "probe_idle": probe_idle,
             "levels": levels,
         }
         result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
