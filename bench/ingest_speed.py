@@ -74,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     sys.path.insert(0, str(ROOT))
-    from index.records import Article  # noqa: F401  (the pipeline's own imports, loaded before timing)
     from ingest.chunking import Chunker, chunk_embedding_text, unique_sentences
     from ingest.sources.dispatch import read_file
     from khabar import components
@@ -102,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             model.embed_passages(ordered)
             return time.perf_counter() - started
 
-        def pipeline(run: int) -> dict[str, Any]:
+        def pipeline(run: int) -> float:
             settings = base.model_copy(update={"index_name": f"speed{run}"})
             ingestor = components.ingestor(settings)
             try:
@@ -110,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 ingestor.close()
             assert report.chunks == len(chunk_texts), (report.chunks, len(chunk_texts))
-            return {"seconds": report.seconds, "chunks": report.chunks, "sentences": report.sentences}
+            return report.seconds
 
         encode(chunk_texts[:64])  # warm-up: first batches pay for lazy initialisation
         limit_runs, pipeline_runs = [], []
@@ -121,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                     limit_runs.append(encode(chunk_texts))
                     print(f"run {run}: encode chunks alone {limit_runs[-1]:.1f}s", flush=True)
                 else:
-                    pipeline_runs.append(pipeline(run)["seconds"])
+                    pipeline_runs.append(pipeline(run))
                     print(f"run {run}: pipeline {pipeline_runs[-1]:.1f}s", flush=True)
         sentences_alone = encode(sentence_texts)
         n = len(chunk_texts)
