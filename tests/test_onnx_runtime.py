@@ -136,3 +136,49 @@ def test_a_hub_model_name_cannot_run_on_onnx(tmp_path):
         load_embedder("intfloat/some-model", tmp_path, "query: ", "passage: ", 32, 512, "onnx")
     with pytest.raises(ValueError, match="unknown embedding runtime"):
         load_embedder(BUNDLED_E5, tmp_path, "query: ", "passage: ", 32, 512, "tensorrt")
+
+
+def test_the_tokenizer_file_gives_transformers_ids_without_importing_it(model_cache):
+    """The ONNX runtimes read tokenizer.json with `tokenizers` alone (no transformers, no torch at
+    start-up); their ids, masks, truncation and padding must be transformers' own."""
+    from transformers import AutoTokenizer
+
+    from index.embedding.tokenizer_file import TokenizerFile
+
+    folder = Path(resolve_model_path(BUNDLED_E5, model_cache))
+    ours, theirs = TokenizerFile(folder), AutoTokenizer.from_pretrained(folder)
+    long_hindi = " ".join(HINDI * 40)  # far over 512 tokens
+    texts = [*HINDI, *ENGLISH, "", "  ", "a\u00a0b\tc\n\nd\u200b", "Kim’s “quote” — dash…", long_hindi]
+    for text in texts:
+        assert ours.encode(text, add_special_tokens=False) == theirs.encode(text, add_special_tokens=False)
+        assert ours.encode(text) == theirs.encode(text)
+        for limit in (8, 512):
+            mine = ours(text, truncation=True, max_length=limit, return_tensors="np")
+            want = theirs(text, truncation=True, max_length=limit, return_tensors="np")
+            assert mine["input_ids"].tolist() == want["input_ids"].tolist()
+            assert mine["attention_mask"].tolist() == want["attention_mask"].tolist()
+    batch = ["passage: " + t for t in texts]
+    mine = ours(batch, padding=True, truncation=True, max_length=512, return_tensors="np")
+    want = theirs(batch, padding=True, truncation=True, max_length=512, return_tensors="np")
+    assert mine["input_ids"].tolist() == want["input_ids"].tolist()
+    assert mine["attention_mask"].tolist() == want["attention_mask"].tolist()
+    assert len(ours.encode(long_hindi)) > 512  # token counts (chunking) are never truncated
+
+
+def test_the_onnx_runtimes_start_without_transformers_or_torch(model_cache, tmp_path):
+    """What makes the first answer seconds sooner: loading the int8 model imports neither."""
+    import subprocess
+    import sys
+
+    onnx_model(model_cache, "onnx-int8")  # the export exists before the child process looks
+    code = (
+        "import sys; from pathlib import Path; from index.embedding.embedder import load_embedder;"
+        f"m = load_embedder({BUNDLED_E5!r}, Path({str(model_cache)!r}), 'query: ', 'passage: ', 32, 512,"
+        " 'onnx-int8'); m.embed_query('x'); m.token_encoder(8, 256, 8).vectors([('query', 'x')]);"
+        "print(sorted(n for n in ('torch', 'transformers', 'sentence_transformers') if n in sys.modules))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -81,7 +81,6 @@ def load_embedder(
         folder = Path(resolve_model_path(name, cache_dir))
         if not (folder / "config.json").is_file():
             raise ValueError(f"the {runtime} runtime exports a model folder on disk; {name!r} is not one")
-        _quiet_transformers()
         return OnnxEmbedder(
             folder, name, query_prefix, passage_prefix, batch_size, max_tokens, int8=runtime == "onnx-int8"
         )
@@ -112,7 +111,7 @@ def _load(
     if name == BUNDLED_E5:
         # The bundled model is on disk; make sure nothing tries a hub round-trip.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    _quiet_transformers()
+    quiet_transformers()
     return HuggingFaceEmbedding(
         model_name=resolve_model_path(name, cache_dir),
         query_instruction=query_prefix,
@@ -125,7 +124,7 @@ def _load(
     )
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     """Weight-loading bars and long-input notices are noise in a CLI: chunking measures tokens
     on whole articles on purpose, and the model itself never sees more than max_tokens."""
     from transformers.utils import logging as hf_logging

@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from index.embedding.embedder import TokenEncoder
+from index.embedding.embedder import TokenEncoder, quiet_transformers
+from index.embedding.tokenizer_file import TokenizerFile
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def exported(folder: Path, layers: int | None = None, int8: bool = False) -> Pat
 def _export(folder: Path, layers: int | None, out: Path) -> Path:
     import torch
     from transformers import AutoModel, AutoTokenizer
+
+    quiet_transformers()  # imported only here: the runtimes themselves never load transformers
 
     class Encoder(torch.nn.Module):
         """Embeddings and the first ``layers`` encoder layers with an explicit additive attention
@@ -160,15 +163,14 @@ class OnnxEmbedder:
         int8: bool = False,
         threads: int | None = None,
     ):
-        from transformers import AutoTokenizer
-
         _check_mean_pooling(folder)
         self.folder, self.name, self.int8, self.threads = folder, name, int8, threads
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         self.batch_size, self.max_tokens = batch_size, max_tokens
-        self._tokenizer = AutoTokenizer.from_pretrained(folder)
-        # A fast tokenizer sets its padding and truncation on each call: two threads tokenising at
-        # once (the web app's requests) fail with "Already borrowed". The session itself is thread-safe.
+        # tokenizer.json read without transformers (and torch): seconds off every cold start.
+        self._tokenizer = TokenizerFile(folder)
+        # Kept although TokenizerFile configures each tokenizer once: the ids it returns must not
+        # depend on which thread asked first. The session itself is thread-safe.
         self._tokenizer_lock = threading.Lock()
         self._session = session(exported(folder, None, int8), threads)
         self._llama_index: Any = None
