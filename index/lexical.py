@@ -235,25 +235,25 @@ class SqliteTerms:
             return dict(rows.fetchall())
 
     def stats(self) -> CollectionStats:
-        """SQL aggregates over the stored metadata (every chunk carries its article's fields)."""
+        """SQL aggregates over the stored metadata, read from one chunk per article: every chunk
+        carries its article's fields, and an article has several chunks."""
         field = "json_extract(metadata, '$.{}')".format
         day = f"substr({field('published')}, 1, 10)"
         with self.reading():
             conn = self._conn
-            languages = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('language')} FROM chunks")]
-            sources = [r[0] for r in conn.execute(f"SELECT DISTINCT {field('source')} FROM chunks")]
-            first, last = conn.execute(
-                f"SELECT MIN({day}), MAX({day}) FROM chunks "
-                f"WHERE {day} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
-            ).fetchone()
+            rows = conn.execute(
+                f"SELECT {field('language')}, {field('source')}, {day} FROM chunks "
+                "WHERE rowid IN (SELECT MIN(rowid) FROM chunks GROUP BY content_hash)"
+            ).fetchall()
             articles, chunks = conn.execute(
                 "SELECT COUNT(DISTINCT NULLIF(content_hash, '')), COUNT(*) FROM chunks"
             ).fetchone()
+        days = [d for _, _, d in rows if isinstance(d, str) and _DAY.fullmatch(d)]
         return CollectionStats(
-            languages=sorted(str(x) for x in languages if x),
-            sources=sorted((str(x) for x in sources if x), key=str.casefold),
-            first_date=first or "",
-            last_date=last or "",
+            languages=sorted({str(x) for x, _, _ in rows if x}),
+            sources=sorted({str(x) for _, x, _ in rows if x}, key=str.casefold),
+            first_date=min(days, default=""),
+            last_date=max(days, default=""),
             articles=int(articles),
             chunks=int(chunks),
         )
@@ -293,10 +293,13 @@ class SqliteTerms:
                 raise
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def stats_of(metadata: Sequence[Mapping[str, Any]]) -> CollectionStats:
     """What :meth:`SqliteTerms.stats` aggregates, counted over metadata in memory."""
     days = [str(m.get("published") or "")[:10] for m in metadata]
-    days = [d for d in days if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d)]
+    days = [d for d in days if _DAY.fullmatch(d)]
     return CollectionStats(
         languages=sorted({str(m.get("language")) for m in metadata if m.get("language")}),
         sources=sorted({str(m.get("source")) for m in metadata if m.get("source")}, key=str.casefold),
@@ -344,6 +347,7 @@ class LexicalIndex:
         self._metadata: list[dict[str, Any]] = []
         # Devanagari vocabulary by consonant skeleton, built on first use per generation.
         self._by_skeleton: dict[str, list[str]] | None = None
+        self._stats: tuple[Hashable, CollectionStats] | None = None  # by generation
         self._reanalyse_if_stale()
 
     # --- writing --------------------------------------------------------------------------
@@ -485,11 +489,17 @@ class LexicalIndex:
         """Distinct languages and sources, the span of dated articles, and counts: from the store's
         aggregates, or counted over the rows the index was built from."""
         with self._lock:
+            # Kept per generation: the header and filters ask after every upload and refresh, and
+            # the aggregate reads every article's row.
+            generation = self.store.generation()
+            if self._stats is not None and self._stats[0] == generation:
+                return self._stats[1]
             stats = self.store.stats()
-            if stats is not None:
-                return stats
-            self._ensure_built()
-            return stats_of(self._metadata)
+            if stats is None:
+                self._ensure_built()
+                stats = stats_of(self._metadata)
+            self._stats = (generation, stats)
+            return stats
 
     def close(self) -> None:
         with self._lock:

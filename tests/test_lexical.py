@@ -4,6 +4,7 @@ index tests run over both term stores: SQLite (embedded mode) and a `chroma run`
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from index.analysis import analyze, stem_term
 from index.chroma import ChromaConfig, chroma_client
 from index.lexical import BUILD_DIR, BUILD_ROWS, LexicalIndex, SqliteTerms, to_passages
 from index.records import CollectionStats, SearchFilters
-from index.side import ChromaTerms
+from index.side import TOKEN_CHECK_SECONDS, ChromaTerms
 from index.stopwords import ENGLISH_STOPWORDS, HINDI_STOPWORDS
 from index.text import word_tokens
 
@@ -280,6 +281,20 @@ def test_stats_are_the_same_from_either_store(index):
         articles=5,
         chunks=6,
     )
+
+
+def test_stats_follow_every_write_from_any_handle(open_lexical, index):
+    """The aggregates are kept per generation; a write here or through another handle moves it."""
+    before = index.stats()
+    assert index.stats() == before
+    index.delete("e-cricket")
+    assert (index.stats().articles, index.stats().chunks) == (before.articles - 1, before.chunks - 1)
+    with open_lexical("lexical") as other:
+        other.delete("e-kim")
+        assert other.stats().articles == before.articles - 2
+    # A shared server's token is asked for at most every TOKEN_CHECK_SECONDS: wait past it.
+    time.sleep(TOKEN_CHECK_SECONDS + 0.05)
+    assert index.stats().articles == before.articles - 2
 
 
 def test_query_without_terms_returns_nothing(index):
