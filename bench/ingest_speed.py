@@ -21,29 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+
+from machine import machine  # bench/ is the script folder, on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "results" / "ingest_speed.json"
-
-
-def machine() -> dict[str, Any]:
-    import torch
-
-    return {
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def sample(corpus: str, n: int, folder: Path) -> Path:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import socket
@@ -36,6 +35,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from machine import machine  # bench/ is the script folder, on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -79,26 +80,6 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
-
-
-def machine() -> dict[str, Any]:
-    """Cores, load and the embedding setup the figures depend on (no torch import here: the
-    app and the ingests load the model in their own processes)."""
-    from index.embedding.embedder import BUNDLED_E5
-    from khabar.settings import Settings
-
-    settings = Settings()
-    runtime = settings.embed_runtime
-    if runtime == "auto":  # the rule of index/embedding/embedder.py's `auto`
-        runtime = "onnx-int8" if settings.embed_model == BUNDLED_E5 else "torch"
-    return {
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "model": settings.embed_model,
-        "embed_runtime": settings.embed_runtime,
-        "embed_runtime_resolved": runtime,
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def get(url: str, timeout: float = 10.0) -> float:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -42,6 +41,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from machine import machine  # bench/ is the script folder, on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -51,30 +51,6 @@ RUNTIMES = ("torch", "onnx", "onnx-int8")
 
 def folded(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
-
-
-def machine(threads: int) -> dict:
-    import onnxruntime
-    import sentence_transformers
-    import torch
-    import transformers
-
-    cpu = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines() if "model name" in ln]
-        cpu = names[0] if names else ""
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "threads": threads,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "onnxruntime": onnxruntime.__version__,
-        "transformers": transformers.__version__,
-        "sentence_transformers": sentence_transformers.__version__,
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def load_runtimes(settings, threads: int) -> dict:
@@ -323,7 +299,7 @@ def main() -> None:
     if not (DATA / "corpora").is_dir():
         raise SystemExit(f"{DATA} is missing: this benchmark needs ../shared/data")
     settings = Settings()
-    info = machine(args.threads)
+    info = machine(threads=args.threads)
     print(f"machine: {json.dumps(info)}", flush=True)
     models = load_runtimes(settings, args.threads)
     chunker = Chunker(models["torch"].token_ids, settings.chunk_tokens, settings.chunk_overlap_tokens)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from latency import percentile  # bench/ is the script folder, on sys.path
+from machine import machine  # bench/ is the script folder, on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -362,22 +362,6 @@ def answered(text: str, answers: list[str]) -> bool:
 
 def folder_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
-
-
-def machine() -> dict[str, Any]:
-    """Cores, runtime and model, as the figures depend on them."""
-    import torch
-
-    from khabar.settings import Settings
-
-    return {
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "model": Settings().embed_model,
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def measure(size: int, args: argparse.Namespace, checkouts: dict[str, Path]) -> dict[str, Any]:
