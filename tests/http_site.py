@@ -22,7 +22,8 @@ class Page:
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
-    etag: str = ""  # answered with 304 when the request's If-None-Match is this
+    etag: str = ""  # answered with 304 when the request's If-None-Match is this (or its
+    # If-Modified-Since is the Last-Modified among ``headers``)
     delay: float = 0.0  # seconds to wait before answering (a hanging page), bounded by the test
     size: int = 0  # stream this many bytes of filler instead of ``body`` (a huge page)
 
@@ -63,7 +64,10 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             page = site.page(self.path, headers)
             if page.delay:
                 time.sleep(min(page.delay, 5.0))
-            if page.etag and headers.get("if-none-match") == page.etag:
+            modified = page.headers.get("Last-Modified")
+            if (page.etag and headers.get("if-none-match") == page.etag) or (
+                modified and headers.get("if-modified-since") == modified
+            ):
                 self.send_response(304)
                 self.send_header("ETag", page.etag)
                 self.end_headers()
@@ -89,7 +93,10 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except OSError:  # the client gave up waiting (a hanging page), as it should
+                pass
 
         def log_message(self, *args: object) -> None:
             pass
