@@ -58,7 +58,8 @@ def feed_entries(source: Source, data: bytes) -> ParsedFeed:
             summary: Article | None = _entry_article(source, n, entry, feed_title, feed_language)
         except ReadError:
             summary = None
-        stamp = (entry.get("updated") or entry.get("published") or "").strip()
+        # dict.get: feedparser's own get maps a missing "updated" to "published", with a warning.
+        stamp = (dict.get(entry, "updated") or dict.get(entry, "published") or "").strip()
         title = clean_title(entry.get("title", ""))
         parsed.entries.append(FeedEntry(key, link, stamp, _entry_date(entry), summary, title))
     return parsed
