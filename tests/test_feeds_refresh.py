@@ -302,3 +302,27 @@ def test_the_feeds_commands_and_ingesting_urls(site, cli, monkeypatch, tmp_path:
     removed = cli("feeds", "remove", "Wire")
     assert removed.exit_code == 0 and "4 article(s) stay in the index" in removed.output
     assert "No feeds followed" in cli("feeds", "list").output
+
+
+def test_another_process_sees_the_feeds_and_skips_what_was_fetched_in_either_mode(
+    site, make_settings, chroma_mode
+):
+    """The feed state lives with the index (a SQLite file beside it, or a collection on the shared
+    server): a second handle, as a second app process would open, sees the feeds and entries."""
+    settings = make_settings(fetch_timeout=0.5, fetch_retries=0, fetch_host_delay=0.0, **chroma_mode)
+    site.routes["/rss.xml"] = rss(site, rss_items(site)[:2])
+    first = components.feed_refresher(settings)
+    try:
+        first.add(site.url("/rss.xml"))
+        assert first.refresh().total("new") == 2
+    finally:
+        first.close()
+    site.routes["/rss.xml"] = rss(site, rss_items(site)[:2] + rss_items(site)[2:3])  # a new ETag
+    second = components.feed_refresher(settings)
+    try:
+        assert [f.name for f in second.store.list()] == ["Daily Wire"]
+        report = second.refresh()
+        assert (report.total("new"), report.total("unchanged")) == (1, 2)
+        assert site.hits["/hi/monsoon"] == 1  # fetched by the first handle only
+    finally:
+        second.close()

@@ -11,7 +11,8 @@ from khabar.schedule import parse_interval, run_every
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("90s", 90), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), ("45", 45)]
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), ("45", 45)],
 )
 def test_intervals_read_as_written(text, seconds):
     assert parse_interval(text) == seconds
