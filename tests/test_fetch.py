@@ -122,6 +122,12 @@ def test_robots_txt_forbids_a_path_and_is_read_once(site: Site):
             f.fetch(site.url("/private/story"))
         assert f.fetch(site.url("/public/story")).status == 200
     assert site.hits["/private/story"] == 0 and site.hits["/robots.txt"] == 1
+    site.routes["/go"] = Page(status=302, headers={"Location": "/private/story"})
+    with (
+        fetcher() as f,
+        pytest.raises(FetchError, match=r"redirects to .*/private/story, which robots\.txt forbids"),
+    ):
+        f.fetch(site.url("/go"))
     with fetcher(respect_robots=False) as f:
         assert f.fetch(site.url("/private/story")).status == 200
 

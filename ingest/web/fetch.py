@@ -135,7 +135,7 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                return self._get(url, headers, accept)
+                fetched = self._get(url, headers, accept)
             except _Retry as retry:
                 if attempt >= self.retries:
                     raise FetchError(url, retry.reason) from None
@@ -145,6 +145,11 @@ class Fetcher:
                 log.info("%s: %s; retrying in %.1f s", url, retry.reason, wait)
                 self._sleep(wait)
                 attempt += 1
+                continue
+            # A redirect may lead where robots.txt forbids: what it led to is then not used.
+            if self.respect_robots and fetched.final_url != url and not self.allowed(fetched.final_url):
+                raise FetchError(url, f"it redirects to {fetched.final_url}, which robots.txt forbids")
+            return fetched
 
     def allowed(self, url: str) -> bool:
         """Whether the site's robots.txt lets our user agent fetch ``url`` (read once per site)."""
