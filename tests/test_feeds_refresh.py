@@ -186,6 +186,8 @@ def test_refreshes_fetch_deduplicate_keep_dates_survive_failures_and_add_what_is
     cricket = by_article(refresher, atom_url)[site.url("/en/cricket")][1]
     assert published(refresher, cricket) == "2026-11-28"
     assert published(refresher, stored[site.url("/gone")][1]) == "2026-11-27T06:30:00+00:00"
+    # The Atom entry that led to the same story is recorded as it: not fetched again.
+    assert refresher.store.entry(atom_url, "tag:post,1").article == budget
     names = refresher.ingestor.manifest.count_names()
     assert names == 6  # budget once, though two feeds and two links led to it
 

@@ -112,6 +112,7 @@ class _Pending:
     article: Article
     fetched_from: str  # "page" | "summary"
     outcome: str  # "new" | "updated" | "unchanged"
+    duplicate: bool = False  # another entry of this run brought the same story: stored once, by it
 
 
 class FeedRefresher:
@@ -201,7 +202,7 @@ class FeedRefresher:
         stop = stop or (lambda: False)
         pending: list[_Pending] = []
         checked: list[tuple[Feed, FeedReport]] = []
-        claimed: set[str] = set()  # article ids fetched in this run (two feeds, one story)
+        claimed: dict[str, Article] = {}  # by name and by content hash: what this run fetched
         for feed in self.store.list():
             if stop():
                 report.cancelled = True
@@ -222,13 +223,16 @@ class FeedRefresher:
                 if item is not None:
                     pending.append(item)
         say("storing what was fetched")
-        report.ingest = self.ingestor.ingest_articles([p.article for p in pending], stop=stop)
+        report.ingest = self.ingestor.ingest_articles(
+            [p.article for p in pending if not p.duplicate], stop=stop
+        )
         refused = {p.path: p for f in report.ingest.files for p in f.problems}
         stored = {f.path for f in report.ingest.files if f.status == "ingested"}
         for item in pending:
             holder = item.article.path or item.article.id
             if holder in refused:
-                item.feed.fail(holder, refused[holder].reason)
+                if not item.duplicate:  # the entry that brought it says it once
+                    item.feed.fail(holder, refused[holder].reason)
             elif holder in stored:
                 setattr(item.feed, item.outcome, getattr(item.feed, item.outcome) + 1)
                 item.feed.from_summary += item.fetched_from == "summary"
@@ -244,7 +248,8 @@ class FeedRefresher:
                 )
         for feed, feed_report in checked:
             if report.ingest.cancelled or report.cancelled:
-                # What was not stored must be fetched again: keep the old ETag and stamps.
+                # What was not stored must be fetched again: forget the ETag, so that the next
+                # refresh reads the feed whole instead of hearing 304.
                 feed.etag = feed.last_modified = ""
             feed.last_checked = self._now()
             feed.last_status = feed_report.status or _status(feed_report)
@@ -277,7 +282,7 @@ class FeedRefresher:
         return parsed
 
     def _entry(
-        self, feed: Feed, feed_report: FeedReport, entry: FeedEntry, claimed: set[str]
+        self, feed: Feed, feed_report: FeedReport, entry: FeedEntry, claimed: dict[str, Article]
     ) -> _Pending | None:
         """The article to store for ``entry``, or None when there is nothing new to store."""
         known = self.store.entry(feed.url, entry.key)
@@ -301,10 +306,12 @@ class FeedRefresher:
             article, fetched_from = self._from_summary(entry), "summary"
             if article is None:
                 return None
-        if article.id in claimed:
-            feed_report.unchanged += 1
-            return None
-        claimed.add(article.id)
+        first = claimed.get(article.id) or claimed.get(article.content_hash)
+        if first is not None:
+            # The story another entry of this run brought: this entry is recorded as that article
+            # (once it is stored), so it is not fetched again either.
+            return _Pending(feed_report, entry, first, fetched_from, "unchanged", duplicate=True)
+        claimed[article.id] = claimed[article.content_hash] = article
         return _Pending(feed_report, entry, article, fetched_from, self._outcome(article))
 
     def _from_summary(self, entry: FeedEntry) -> Article | None:
