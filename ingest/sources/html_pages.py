@@ -52,7 +52,6 @@ def article_from_html(source: Source, data: bytes, id: str, url: str = "") -> Ar
         id=id,
         title=title,
         text=text,
-        language=doc.language or "",
         source=clean_title(doc.sitename or doc.hostname or ""),
         category=clean_title(", ".join(categories)),
         url=doc.url or url,
