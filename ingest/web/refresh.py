@@ -222,10 +222,10 @@ class FeedRefresher:
                 item = self._entry(feed, feed_report, entry, claimed)
                 if item is not None:
                     pending.append(item)
-        say("storing what was fetched")
-        report.ingest = self.ingestor.ingest_articles(
-            [p.article for p in pending if not p.duplicate], stop=stop
-        )
+        fresh = [p.article for p in pending if not p.duplicate]
+        if fresh:  # nothing new: the index's write lock is not taken
+            say(f"storing {len(fresh)} article(s)")
+        report.ingest = self.ingestor.ingest_articles(fresh, stop=stop) if fresh else IngestReport()
         refused = {p.path: p for f in report.ingest.files for p in f.problems}
         stored = {f.path for f in report.ingest.files if f.status == "ingested"}
         for item in pending:
