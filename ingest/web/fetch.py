@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = ("xml", "rss", "atom", "text/plain", "application/octet-stream")
+ROBOTS_MAX_BYTES = 500_000  # robots.txt read up to this (RFC 9309 asks parsers for 500 KiB at least)
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -173,16 +174,23 @@ class Fetcher:
         site failed, which is the more useful reason."""
         url = origin + "/robots.txt"
         rules = RobotFileParser(url)
+        body = bytearray()
         try:
             self._wait_for_host(url)
-            response = self._client.get(url)
+            with self._client.stream("GET", url) as response:
+                status = response.status_code
+                if status == 200:
+                    for piece in response.iter_bytes():
+                        body += piece
+                        if len(body) >= ROBOTS_MAX_BYTES:  # the rest is ignored, as Google does
+                            break
         except httpx.HTTPError as err:
             log.info("%s: not read (%s); taken as allowing", url, err)
             return None
-        if response.status_code in (401, 403):
+        if status in (401, 403):
             rules.disallow_all = True
-        elif response.status_code == 200:
-            rules.parse(response.text.splitlines())
+        elif status == 200:
+            rules.parse(bytes(body[:ROBOTS_MAX_BYTES]).decode("utf-8", "replace").splitlines())
         else:
             return None
         return rules
