@@ -142,6 +142,7 @@ def fetcher(settings: Settings) -> Fetcher:
         max_retry_after=settings.fetch_max_retry_after,
         host_delay=settings.fetch_host_delay,
         max_bytes=min(settings.fetch_max_bytes, settings.max_file_bytes),
+        max_seconds=settings.fetch_max_seconds,
         respect_robots=settings.fetch_respect_robots,
     )
 

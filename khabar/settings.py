@@ -533,6 +533,11 @@ class FetchSettings(BaseSettings):
         ge=1,
         description="A page or feed larger than this is refused while it streams in, never read into memory.",
     )
+    fetch_max_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="The longest one page or feed may take to arrive: a server trickling bytes is cut off.",
+    )
     fetch_user_agent: str = Field(
         f"Khabar/{_version()}", description="The User-Agent sent, and the name robots.txt rules are read for."
     )

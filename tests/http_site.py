@@ -26,6 +26,7 @@ class Page:
     # If-Modified-Since is the Last-Modified among ``headers``)
     delay: float = 0.0  # seconds to wait before answering (a hanging page), bounded by the test
     size: int = 0  # stream this many bytes of filler instead of ``body`` (a huge page)
+    trickle: float = 0.0  # seconds between two pieces of the filler (a page that trickles in)
 
     def data(self) -> bytes:
         return self.body.encode() if isinstance(self.body, str) else self.body
@@ -88,6 +89,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     while sent < page.size:
                         self.wfile.write(piece)
                         sent += len(piece)
+                        if page.trickle:
+                            time.sleep(page.trickle)
                 except OSError:  # the client gave up, as it should
                     pass
                 return

@@ -149,6 +149,12 @@ def test_a_huge_page_is_refused_while_it_streams(site: Site):
                 f.fetch(site.url(path))
 
 
+def test_a_page_that_trickles_in_is_cut_off(site: Site):
+    site.routes["/slow"] = Page(size=1_000_000, trickle=0.05)  # about 16 pieces, 0.8 s
+    with fetcher(max_seconds=0.2) as f, pytest.raises(FetchError, match=r"took over 0\.2 s"):
+        f.fetch(site.url("/slow"))
+
+
 def test_a_page_that_is_not_html_is_refused(site: Site):
     site.routes["/photo.png"] = Page(b"\x89PNG....", content_type="image/png")
     with fetcher() as f, pytest.raises(FetchError, match="image/png"):

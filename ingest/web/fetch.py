@@ -70,7 +70,8 @@ class Fetcher:
     ``timeout``: seconds to connect and between two reads; ``retries``: extra attempts after the
     first; ``backoff``: seconds before the first retry, doubled each time; ``max_retry_after``:
     the most a server's Retry-After is waited; ``host_delay``: seconds between two requests to
-    one host; ``max_bytes``: the largest body read.
+    one host; ``max_bytes``: the largest body read; ``max_seconds``: the longest one body may
+    take to arrive (the timeout is between two reads, so a server trickling bytes would pass it).
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class Fetcher:
         max_retry_after: float = 60.0,
         host_delay: float = 1.0,
         max_bytes: int = 5_000_000,
+        max_seconds: float = 120.0,
         respect_robots: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -98,7 +100,7 @@ class Fetcher:
             headers={"User-Agent": user_agent},
             transport=transport,
         )
-        self._timeout = timeout
+        self._timeout, self.max_seconds = timeout, max_seconds
         self._lock = threading.Lock()
         self._last_request: dict[str, float] = {}  # host -> clock() of its last request
         self._robots: dict[str, RobotFileParser | None] = {}  # origin -> rules (None: allow all)
@@ -248,10 +250,15 @@ class Fetcher:
             raise FetchError(url, too_big)
         pieces: list[bytes] = []
         size = 0
+        deadline = time.monotonic() + self.max_seconds
         for piece in response.iter_bytes():
             size += len(piece)
             if size > self.max_bytes:
                 raise FetchError(url, too_big)
+            if time.monotonic() > deadline:
+                raise FetchError(
+                    url, f"it took over {self.max_seconds:g} s to arrive (the fetch_max_seconds setting)"
+                )
             pieces.append(piece)
         return b"".join(pieces)
 
