@@ -81,7 +81,7 @@ def page_article(
 
 def fetch_error(url: str, reason: str) -> ReadError:
     """A page that could not be fetched, as a problem of an ingest report (with the fix)."""
-    return ReadError(url, reason, "check the URL in a browser; Khabar tries it again on the next run")
+    return ReadError(url, reason, "check the URL in a browser, then ingest it again")
 
 
 def fetch_articles(
