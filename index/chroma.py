@@ -20,6 +20,7 @@ SENTENCE_SUFFIX = "-sentences"
 # The BM25 terms and the manifest, in http mode (index.side); absent in embedded mode.
 LEXICAL_SUFFIX = "-lexical"
 MANIFEST_SUFFIX = "-manifest"
+FEEDS_SUFFIX = "-feeds"  # the followed feeds and their entries (index.feeds), in http mode
 
 
 def validate_index_name(name: str) -> str:
@@ -125,12 +126,12 @@ def open_stores(client: chromadb.ClientAPI, name: str, ef_search: int) -> Stores
 
 def stored_index_names(client: chromadb.ClientAPI) -> list[str]:
     """Names of the indexes this Chroma holds (in either mode): each has a chunk collection."""
-    suffixes = (SENTENCE_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX)
+    suffixes = (SENTENCE_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX, FEEDS_SUFFIX)
     return sorted(c.name for c in client.list_collections() if not c.name.endswith(suffixes))
 
 
 def drop_collections(client: chromadb.ClientAPI, name: str) -> None:
-    for suffix in ("", SENTENCE_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX):
+    for suffix in ("", SENTENCE_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX, FEEDS_SUFFIX):
         collection = name + suffix
         try:
             client.delete_collection(collection)

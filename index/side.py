@@ -33,7 +33,8 @@ from typing import Any
 import chromadb
 from chromadb.errors import NotFoundError
 
-from index.chroma import LEXICAL_SUFFIX, MANIFEST_SUFFIX, ChromaConfig
+from index.chroma import FEEDS_SUFFIX, LEXICAL_SUFFIX, MANIFEST_SUFFIX, ChromaConfig
+from index.feeds import FEEDS_FILE, EntryState, Feed, FeedStore, SqliteFeedStore
 from index.lexical import SqliteTerms, TermRow, TermStore
 from index.manifest import MANIFEST_FILE, Content, Manifest, SqliteManifest
 from index.records import CollectionStats
@@ -53,6 +54,13 @@ def open_side(
     if config.mode == "http":
         return ChromaTerms(client, name), lambda: ChromaManifest(client, name)
     return SqliteTerms(folder), lambda: SqliteManifest(folder / MANIFEST_FILE)
+
+
+def open_feed_store(config: ChromaConfig, client: chromadb.ClientAPI, name: str, folder: Path) -> FeedStore:
+    """The index's followed feeds (:mod:`index.feeds`), where its manifest lives."""
+    if config.mode == "http":
+        return ChromaFeedStore(client, name)
+    return SqliteFeedStore(folder / FEEDS_FILE)
 
 
 def _pages(collection: Any, include: list[str], **query: Any) -> Iterator[dict[str, Any]]:
@@ -425,3 +433,77 @@ class ChromaManifest(Manifest):
             "stored": len(stored),
             "chunks": sum(int(m.get("n_chunks") or 0) for m in stored),
         }
+
+
+# --- the followed feeds ---------------------------------------------------------------------------
+
+
+def _feed_id(url: str) -> str:
+    return "feed:" + hashlib.sha256(url.encode()).hexdigest()
+
+
+def _entry_id(feed: str, entry: str) -> str:
+    return "entry:" + hashlib.sha256(f"{feed}\n{entry}".encode()).hexdigest()
+
+
+class ChromaFeedStore(FeedStore):
+    """The followed feeds as records of the collection ``<index>-feeds`` (metadata only; dummy
+    vectors): a ``kind`` (feed, entry) and the fields of :class:`index.feeds.Feed` and
+    :class:`index.feeds.EntryState`."""
+
+    _FEED_FIELDS = ("url", "name", "added", "etag", "last_modified", "last_checked", "last_status")
+    _ENTRY_FIELDS = ("feed", "entry", "article", "content_hash", "fetched_from", "updated")
+
+    def __init__(self, client: chromadb.ClientAPI, name: str):
+        self._collection = client.get_or_create_collection(name + FEEDS_SUFFIX)
+
+    def close(self) -> None:
+        pass
+
+    def _put(self, record_id: str, kind: str, fields: dict[str, Any]) -> None:
+        meta = {"kind": kind, **{k: str(v) for k, v in fields.items()}}
+        self._collection.upsert(ids=[record_id], embeddings=[DUMMY], metadatas=[meta])
+
+    def _where(self, where: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for got in _pages(self._collection, ["metadatas"], where=where):
+            found.extend(dict(m) for m in got["metadatas"])
+        return found
+
+    def _feed(self, meta: dict[str, Any]) -> Feed:
+        return Feed(**{k: str(meta.get(k) or "") for k in self._FEED_FIELDS})
+
+    def _entry(self, meta: dict[str, Any]) -> EntryState:
+        return EntryState(**{k: str(meta.get(k) or "") for k in self._ENTRY_FIELDS})
+
+    def add(self, feed: Feed) -> None:
+        self._put(_feed_id(feed.url), "feed", vars(feed))
+
+    def get(self, url: str) -> Feed | None:
+        got = self._collection.get(ids=[_feed_id(url)], include=["metadatas"])
+        return self._feed(dict(got["metadatas"][0])) if got["ids"] else None
+
+    def list(self) -> list[Feed]:
+        feeds = [self._feed(m) for m in self._where({"kind": "feed"})]
+        return sorted(feeds, key=lambda f: (f.name, f.url))
+
+    def remove(self, url: str) -> None:
+        # The feed first: a crash between the two leaves entries no feed lists, which a feed
+        # added again takes back (its entries are then known, not fetched again).
+        self._collection.delete(ids=[_feed_id(url)])
+        self._collection.delete(where=_and({"kind": "entry"}, {"feed": url}))
+
+    def update(self, feed: Feed) -> None:
+        if self.get(feed.url) is not None:
+            self.add(feed)
+
+    def entry(self, feed: str, entry: str) -> EntryState | None:
+        got = self._collection.get(ids=[_entry_id(feed, entry)], include=["metadatas"])
+        return self._entry(dict(got["metadatas"][0])) if got["ids"] else None
+
+    def entries(self, feed: str) -> list[EntryState]:
+        rows = [self._entry(m) for m in self._where(_and({"kind": "entry"}, {"feed": feed}))]
+        return sorted(rows, key=lambda e: e.entry)
+
+    def put_entry(self, state: EntryState) -> None:
+        self._put(_entry_id(state.feed, state.entry), "entry", vars(state))

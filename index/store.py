@@ -38,12 +38,13 @@ from index.chroma import (
     stored_index_names,
     validate_index_name,
 )
+from index.feeds import FeedStore
 from index.filters import to_metadata_filters
 from index.lexical import LexicalIndex, to_passages
 from index.lock import LOCK_FILE, write_lock
 from index.manifest import Manifest
 from index.records import Article, Chunk, CollectionStats, Passage, SearchFilters, Sentence, published_day
-from index.side import open_side
+from index.side import open_feed_store, open_side
 
 # The stored chunk metadata that describes the chunk (everything else is llama-index's bookkeeping).
 CHUNK_KEYS = ("chunk_index", "start", "end")
@@ -216,6 +217,7 @@ class Index:
         self._reopen_lock = threading.Lock()
         self._stores = open_stores(self._client, self.name, storage.ef_search)
         self._manifest: Manifest | None = None
+        self._feeds: FeedStore | None = None
         # On a shared server nothing an answer needs may live in one data dir: the rows are then a
         # copy in this process's memory, filled from the server as articles are read.
         rows_at = ":memory:" if storage.chroma.mode == "http" else self.folder / SENTENCE_ROWS_FILE
@@ -228,10 +230,20 @@ class Index:
             self._manifest = self._open_manifest()
         return self._manifest
 
+    @property
+    def feeds(self) -> FeedStore:
+        """The feeds this index follows and their entries' state; opened on first use."""
+        if self._feeds is None:
+            self._feeds = open_feed_store(self._storage.chroma, self._client, self.name, self.folder)
+        return self._feeds
+
     def close(self) -> None:
         if self._manifest is not None:
             self._manifest.close()
             self._manifest = None
+        if self._feeds is not None:
+            self._feeds.close()
+            self._feeds = None
         self._sentence_rows.close()
         self._lexical.close()
 

@@ -4,7 +4,7 @@ Identity rules:
 - an article's *name* is its stable id (record id, feed guid, or path under the ingested root);
 - its *content* is the hash of title and text; Chroma stores each content once;
 - a name whose content changed releases the old content (deleted when no other name uses it);
-- ``prune`` releases the names of files that are gone.
+- ``prune`` releases the names of files that are gone (never of pages: a URL holder is no file).
 
 One run at a time per index: ``ingest`` holds the index's inter-process write lock
 (:meth:`index.store.Index.writing`) from before it reads the manifest until its last write.
@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from index.embedding import Embedder
@@ -29,6 +30,7 @@ from ingest.errors import ReadError
 from ingest.sources.discovery import iter_sources, unreachable
 from ingest.sources.dispatch import read_file
 from ingest.verify import VerifyReport, verify
+from ingest.web.urls import is_web_url
 
 
 @dataclass
@@ -147,6 +149,37 @@ class Ingestor:
         ``prune`` is skipped, since files that were not reached are not gone.
         """
         state = Progress(total_files=0)
+        run = partial(self._ingest, paths, prune, progress, state, verify)
+        return self._locked(progress, stop, state, run)
+
+    def ingest_articles(
+        self,
+        articles: Iterable[Article],
+        problems: Iterable[ReadError] = (),
+        progress: ProgressCallback | None = None,
+        stop: StopCheck | None = None,
+    ) -> IngestReport:
+        """Ingest articles already read from somewhere that is not a file (fetched pages, feed
+        entries), each held by its ``path`` (a page's canonical URL; else its id).
+
+        The same rules as files (:meth:`ingest`): one name's new text replaces its chunks, the
+        same text under two names is stored once, the write lock is held for the whole run.
+        ``problems`` (the URLs that could not be fetched) go into the report as skipped, so one
+        report says what came in and what failed. A URL holder is never pruned as a gone file.
+        """
+        items = list(articles)
+        state = Progress(total_files=len(items))
+        run = partial(self._ingest_read, items, problems, progress, state)
+        return self._locked(progress, stop, state, run)
+
+    def _locked(
+        self,
+        progress: ProgressCallback | None,
+        stop: StopCheck | None,
+        state: Progress,
+        run: Callable[[], IngestReport],
+    ) -> IngestReport:
+        """``run`` holding the index's write lock, with ``stop`` asked before every article."""
 
         def wait(message: str) -> None:
             if progress is None:
@@ -159,9 +192,43 @@ class Ingestor:
         self._stop = stop or _never
         try:
             with self.index.writing(self.write_lock_timeout, wait):
-                return self._ingest(paths, prune, progress, state, verify)
+                return run()
         finally:
             self._stop = _never
+
+    def _ingest_read(
+        self,
+        articles: list[Article],
+        problems: Iterable[ReadError],
+        progress: ProgressCallback | None,
+        state: Progress,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        if self.index.lexical_needs_filling():
+            self.index.fill_lexical()
+        report.files.extend(FileResult(p.path, "skipped", problems=[p]) for p in problems)
+        for article in articles:
+            if self._stop():
+                report.cancelled = True
+                break
+            holder = article.path or article.id
+            state.current = holder
+            result = FileResult(holder, "ingested")
+            if self.max_article_chars is not None and len(article.text) > self.max_article_chars:
+                result.status = "skipped"
+                result.problems.append(self._too_long(holder, article))
+            else:
+                article.path = holder
+                self._ingest_article(article, holder, result, report)
+            report.files.append(result)
+            state.files_done += 1
+            state.articles += result.articles
+            state.chunks += result.chunks
+            if progress:
+                progress(state)
+        report.seconds = time.perf_counter() - started
+        return report
 
     def _ingest(
         self,
@@ -387,6 +454,8 @@ class Ingestor:
 
     def _prune(self, report: IngestReport) -> None:
         for path in self.manifest.known_paths():
+            if is_web_url(path):  # a page, not a file: it is not gone because no file is there
+                continue
             try:
                 if Path(path).exists():
                     continue

@@ -70,7 +70,14 @@ def config() -> None:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files or folders (folders recurse); none with --verify.")
+        list[str] | None,
+        typer.Argument(
+            help="Files or folders (folders recurse), or http(s) URLs of articles; none with --verify."
+        ),
+    ] = None,
+    urls: Annotated[
+        Path | None,
+        typer.Option("--urls", help="A file of article URLs to fetch, one a line ('#' starts a comment)."),
     ] = None,
     prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone.")] = False,
     verify: Annotated[
@@ -82,16 +89,56 @@ def ingest(
     ] = False,
 ) -> None:
     """Read, chunk, embed and store articles; unchanged files cost nothing the second time."""
+    from ingest.web.urls import is_web_url
     from khabar import components
 
-    if not paths and not verify:
+    web = [p for p in paths or [] if is_web_url(p)]
+    files = [Path(p) for p in paths or [] if not is_web_url(p)]
+    if urls is not None:
+        web += read_url_list(urls)
+    if not files and not web and not verify:
         err_console.print(
-            "[red]Give the files or folders to ingest[/red] (or --verify alone to check the index)."
+            "[red]Give the files, folders or URLs to ingest[/red] (or --verify alone to check the index)."
         )
         raise typer.Exit(2)
-    report = run_ingest(components.ingestor(settings_mod.get_settings()), paths or [], prune, verify)
-    if not report.ok:
+    settings = settings_mod.get_settings()
+    ok = True
+    if files or verify:
+        ok = run_ingest(components.ingestor(settings), files, prune, verify).ok
+    if web:
+        ok = run_fetch(components.feed_refresher(settings), web).ok and ok
+    if not ok:
         raise typer.Exit(1)
+
+
+def read_url_list(path: Path) -> list[str]:
+    """The URLs of a ``--urls`` file: one a line, blank lines and '#' comments skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        err_console.print(f"[red]Cannot read the URL list {shown(str(path))}:[/red] {shown(str(err))}")
+        raise typer.Exit(2) from err
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+def run_fetch(refresher, urls: list[str]):
+    """Fetch the pages at ``urls`` and ingest them; the report lists each page that failed."""
+    from index.lock import IndexBusy
+
+    try:
+        with err_console.status(f"Fetching {len(urls)} page(s)") as status:
+
+            def update(message: str) -> None:
+                status.update(escape(message))
+
+            report = refresher.ingest_urls(urls, progress=update)
+    except IndexBusy as err:
+        err_console.print(f"[red]{escape(str(err))}[/red]")
+        raise typer.Exit(1) from err
+    finally:
+        refresher.close()
+    print_ingest_report(report)
+    return report
 
 
 def run_ingest(ingestor, paths: list[Path], prune: bool, verify: bool = False):
@@ -172,6 +219,159 @@ def print_verify_report(verified) -> None:
     console.print(f"Verified {verified.contents} stored article(s); {len(verified.findings)} problem(s):")
     for finding in verified.findings:
         console.print(Text(f"  {finding.article}: {finding.problem} → {finding.repair}"))
+
+
+# --- feeds --------------------------------------------------------------------------------
+feeds_app = typer.Typer(
+    help="Follow RSS and Atom feeds: their new articles are fetched and ingested on each refresh.",
+    no_args_is_help=True,
+)
+app.add_typer(feeds_app, name="feeds")
+
+
+def open_refresher():
+    from khabar import components
+
+    return components.feed_refresher(settings_mod.get_settings())
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's URL (RSS 2.0 or Atom).")],
+    name: Annotated[str | None, typer.Option(help="A name for it (default: the feed's title).")] = None,
+) -> None:
+    """Follow a feed (fetched once to check that it is one); `khabar feeds refresh` fetches its articles."""
+    from ingest.web.fetch import FetchError
+    from ingest.web.refresh import NotAFeed
+
+    refresher = open_refresher()
+    try:
+        feed = refresher.add(url, name)
+    except FetchError as err:
+        err_console.print(f"[red]Cannot fetch {shown(err.url)}:[/red] {shown(err.reason)}")
+        raise typer.Exit(1) from err
+    except NotAFeed as err:
+        err_console.print(f"[red]Not added:[/red] {shown(str(err))}")
+        raise typer.Exit(2) from err
+    finally:
+        refresher.close()
+    console.print(
+        f"Following {shown(feed.name)} ({shown(feed.url)}). `khabar feeds refresh` fetches its articles."
+    )
+
+
+@feeds_app.command("list")
+def feeds_list() -> None:
+    """The feeds followed: name, URL, last checked, what that found, articles brought in."""
+    refresher = open_refresher()
+    try:
+        feeds = [(feed, refresher.articles(feed)) for feed in refresher.store.list()]
+    finally:
+        refresher.close()
+    if not feeds:
+        console.print("No feeds followed. Add one with `khabar feeds add URL`.")
+        return
+    table = Table(title="Feeds followed")
+    for col in ("name", "url", "last checked", "status", "articles"):
+        table.add_column(col, overflow="fold")
+    for feed, articles in feeds:
+        table.add_row(
+            shown(feed.name),
+            shown(feed.url),
+            feed.last_checked or "never",
+            shown(feed.last_status),
+            str(articles),
+        )
+    console.print(table)
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    feed: Annotated[str, typer.Argument(help="The feed's URL or name.")],
+) -> None:
+    """Stop following a feed; the articles it brought stay in the index."""
+    refresher = open_refresher()
+    try:
+        found = refresher.find(feed)
+        if found is None:
+            err_console.print(
+                f"[red]No followed feed has the URL or name {shown(feed)!r}[/red] (see `khabar feeds list`)."
+            )
+            raise typer.Exit(2)
+        articles = refresher.articles(found)
+        refresher.remove(found)
+    finally:
+        refresher.close()
+    console.print(
+        f"Stopped following {shown(found.name)} ({shown(found.url)}); "
+        f"its {articles} article(s) stay in the index."
+    )
+
+
+@feeds_app.command("refresh")
+def feeds_refresh(
+    every: Annotated[
+        str | None, typer.Option(help="Refresh again every interval (90s, 15m, 1h) until Ctrl-C.")
+    ] = None,
+    max_runs: Annotated[
+        int | None, typer.Option(min=1, help="With --every: stop after this many refreshes.")
+    ] = None,
+) -> None:
+    """Fetch the followed feeds' new and updated articles and ingest them. Exit status: 0 when
+    everything was fetched, 1 when a feed or page failed (the others are still stored), 2 for a
+    usage error: a cron job can tell."""
+    import threading
+
+    from index.lock import IndexBusy
+    from khabar.schedule import parse_interval, run_every
+
+    try:
+        interval = parse_interval(every) if every is not None else None
+    except ValueError as err:
+        err_console.print(f"[red]{escape(str(err))}[/red]")
+        raise typer.Exit(2) from err
+    refresher = open_refresher()
+    last: list = []
+
+    def once() -> None:
+        with err_console.status("Refreshing feeds") as status:
+            report = refresher.refresh(progress=lambda message: status.update(escape(message)))
+        print_refresh_report(report)
+        last[:] = [report]
+
+    try:
+        if interval is None:
+            once()
+        else:
+            console.print(f"Refreshing every {escape(every or '')}; Ctrl-C stops.")
+            run_every(interval, once, threading.Event(), max_runs)
+    except KeyboardInterrupt:
+        err_console.print("Stopped.")
+    except IndexBusy as err:
+        err_console.print(f"[red]{escape(str(err))}[/red]")
+        raise typer.Exit(1) from err
+    finally:
+        refresher.close()
+    if last and not last[0].ok:
+        raise typer.Exit(1)
+
+
+def print_refresh_report(report) -> None:
+    if not report.feeds:
+        console.print("No feeds followed. Add one with `khabar feeds add URL`.")
+        return
+    for feed in report.feeds:
+        line = f"  {shown(feed.name)}: {feed.new} new, {feed.updated} updated, {feed.unchanged} unchanged"
+        if feed.failed:
+            line += f", [red]{feed.failed} failed[/red]"
+        if feed.from_summary:
+            line += f" ({feed.from_summary} from the feed's summary: the page failed)"
+        if feed.status and not feed.status.startswith("failed"):
+            line += f" [dim]· feed {shown(feed.status)}[/dim]"
+        console.print(line)
+    console.print(f"{report.finished}: {report.summary()}")
+    for failure in report.failures:
+        err_console.print(f"  [red]failed[/red] {shown(failure.url)}: {shown(failure.reason)}")
 
 
 # --- ask ----------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from index.store import Index, LexicalConfig, StorageConfig, index_folder, index
 from index.threads import set_model_threads
 from ingest.chunking import Chunker
 from ingest.pipeline import Ingestor
+from ingest.web.fetch import Fetcher
+from ingest.web.refresh import FeedRefresher
 from khabar.jsonl import append_jsonl
 from khabar.settings import Settings
 from rag.alignment import PassageTieBreak, SentenceTieBreak, WordAligner
@@ -127,6 +129,32 @@ def ingestor(settings: Settings, name: str | None = None) -> Ingestor:
         max_file_bytes=settings.max_file_bytes,
         max_article_chars=settings.max_article_chars,
         write_lock_timeout=settings.write_lock_timeout,
+    )
+
+
+def fetcher(settings: Settings) -> Fetcher:
+    """The web fetcher under the fetch settings (timeouts, retries, per-host delay, robots.txt)."""
+    return Fetcher(
+        user_agent=settings.fetch_user_agent,
+        timeout=settings.fetch_timeout,
+        retries=settings.fetch_retries,
+        backoff=settings.fetch_backoff,
+        max_retry_after=settings.fetch_max_retry_after,
+        host_delay=settings.fetch_host_delay,
+        max_bytes=min(settings.fetch_max_bytes, settings.max_file_bytes),
+        max_seconds=settings.fetch_max_seconds,
+        respect_robots=settings.fetch_respect_robots,
+    )
+
+
+def feed_refresher(settings: Settings, name: str | None = None) -> FeedRefresher:
+    """Fetches URLs and followed feeds into the index (``khabar ingest URL``, ``khabar feeds``,
+    and a periodic refresh inside ``khabar serve``); ``close`` closes its ingestor and fetcher."""
+    return FeedRefresher(
+        ingestor(settings, name),
+        fetcher(settings),
+        detect_language=settings.language_detection,
+        languages=tuple(settings.languages),
     )
 
 

@@ -7,6 +7,7 @@ directory, ``KHABAR_*`` environment variables, and CLI flags (passed as override
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,13 @@ from index.language import DEFAULT_LANGUAGES
 
 ENV_PREFIX = "KHABAR_"
 PartT = TypeVar("PartT", bound=BaseSettings)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("khabar")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "0"
 
 
 def _default_cache_dir() -> Path:
@@ -496,11 +504,54 @@ class ServeSettings(BaseSettings):
     )
 
 
+class FetchSettings(BaseSettings):
+    """How pages and feeds are fetched from the web (``khabar ingest URL``, ``khabar feeds``)."""
+
+    model_config = _CONFIG
+
+    fetch_timeout: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds to wait to connect, and between two reads, before a fetch is given up.",
+    )
+    fetch_retries: int = Field(
+        2, ge=0, le=10, description="Extra tries of a fetch that timed out, could not connect or got 5xx/429."
+    )
+    fetch_backoff: float = Field(
+        1.0, ge=0, description="Seconds before the first retry of a fetch; doubled before each next one."
+    )
+    fetch_max_retry_after: float = Field(
+        60.0, ge=0, description="The longest a server's Retry-After is honoured, in seconds (longer: capped)."
+    )
+    fetch_host_delay: float = Field(
+        1.0,
+        ge=0,
+        description="Seconds between two requests to one site: following many feeds of a site stays polite.",
+    )
+    fetch_max_bytes: int = Field(
+        5_000_000,
+        ge=1,
+        description="A page or feed larger than this is refused while it streams in, never read into memory.",
+    )
+    fetch_max_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="The longest one page or feed may take to arrive: a server trickling bytes is cut off.",
+    )
+    fetch_user_agent: str = Field(
+        f"Khabar/{_version()}", description="The User-Agent sent, and the name robots.txt rules are read for."
+    )
+    fetch_respect_robots: bool = Field(
+        True, description="Honour each site's robots.txt (a missing one allows everything)."
+    )
+
+
 class Settings(
     StorageSettings,
     EmbeddingSettings,
     RecipeSettings,
     IngestSettings,
+    FetchSettings,
     RetrievalSettings,
     EvidenceSettings,
     AnswerSettings,

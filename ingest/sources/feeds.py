@@ -7,6 +7,7 @@ short, becomes one of the file's problems while the entries that could be read a
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,53 @@ from ingest.sources.source import ReadResult, Source
 from ingest.sources.titles import derive_title
 
 
-def read_feed(source: Source, data: bytes) -> ReadResult:
+@dataclass
+class FeedEntry:
+    """One entry of a followed feed, as ``ingest.web.refresh`` needs it: where its page is, how to
+    recognise it again, and its own text (the fallback when the page cannot be fetched)."""
+
+    key: str  # the entry's guid/id, else its link: what it is known by from one refresh to the next
+    link: str
+    stamp: str  # the entry's updated (else published) date as written: it changes when the entry does
+    published: str  # its publication date, ISO 8601 when it reads so
+    summary: Article | None  # the entry's own text as an article; None when it has none
+    title: str = ""
+
+
+@dataclass
+class ParsedFeed:
+    title: str
+    entries: list[FeedEntry] = field(default_factory=list)
+
+
+def feed_entries(source: Source, data: bytes) -> ParsedFeed:
+    """The entries of a fetched feed, each with its summary article when it has text (an entry
+    that is only a title and a link is still an entry: its page holds the article). Raises
+    ``ReadError`` when ``data`` is not a feed."""
+    feed = _parse(source, data)
+    feed_title = clean_title(feed.feed.get("title", ""))
+    feed_language = feed.feed.get("language", "")
+    parsed = ParsedFeed(feed_title)
+    seen: set[str] = set()
+    for n, entry in enumerate(feed.entries, 1):
+        link = (entry.get("link") or "").strip()
+        key = (entry.get("id") or link).strip()
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        try:
+            summary: Article | None = _entry_article(source, n, entry, feed_title, feed_language)
+        except ReadError:
+            summary = None
+        # dict.get: feedparser's own get maps a missing "updated" to "published", with a warning.
+        stamp = (dict.get(entry, "updated") or dict.get(entry, "published") or "").strip()
+        title = clean_title(entry.get("title", ""))
+        parsed.entries.append(FeedEntry(key, link, stamp, _entry_date(entry), summary, title))
+    return parsed
+
+
+def _parse(source: Source, data: bytes) -> Any:
+    """feedparser's reading of ``data``, with at least one entry (else ``ReadError``)."""
     import feedparser  # only needed for feeds
 
     # Bytes, so feedparser honours the XML encoding declaration. Given bytes it never fetches.
@@ -35,6 +82,12 @@ def read_feed(source: Source, data: bytes) -> ReadResult:
             "it has no feed entries (is it an RSS or Atom feed?)",
             f"{FORMATS_HINT}; .xml, .rss and .atom files are read as RSS or Atom feeds",
         )
+    return feed
+
+
+def read_feed(source: Source, data: bytes) -> ReadResult:
+    feed = _parse(source, data)
+    broken = feed.get("bozo_exception") if feed.get("bozo") else None
     feed_title = clean_title(feed.feed.get("title", ""))
     feed_language = feed.feed.get("language", "")
     result = ReadResult()
