@@ -34,11 +34,13 @@ from rag.followup import FollowUpRule
 from rag.generated import GeneratedAnswerer, GenerationLimits
 from rag.hybrid import FoldDuplicates, HybridRetriever, SpreadArticles
 from rag.query import QueryBuilder
+from rag.recency import TimeOrder
 from rag.rerank import SentenceAwareReranker
 from rag.sentence_model import SHIPPED as SHIPPED_SENTENCE_MODEL
 from rag.sentence_model import LearnedSentenceOrder, SentenceFeatures, SentenceModel
 from rag.service import QAService
 from rag.stages import Answerer, EvidenceStep
+from rag.timeframe import TimeParser, TimeRules
 from rag.verify import ClaimVerifier, VerifyRules
 
 logger = logging.getLogger(__name__)
@@ -128,6 +130,13 @@ def ingestor(settings: Settings, name: str | None = None) -> Ingestor:
         max_article_chars=settings.max_article_chars,
         write_lock_timeout=settings.write_lock_timeout,
     )
+
+
+def time_rules(settings: Settings) -> TimeRules | None:
+    """How time words shape a search, or None when time-awareness is off."""
+    if not settings.time_aware:
+        return None
+    return TimeRules(TimeParser(settings.time_week_days), settings.time_undated)
 
 
 def word_aligner(settings: Settings, model: Embedder) -> WordAligner | None:
@@ -301,6 +310,7 @@ def service(
         SentenceAwareReranker(
             index, evidence, settings.rerank_sentence_weight, settings.rerank_lexical_weight
         ),
+        TimeOrder(settings.time_undated, settings.time_recency_weight, settings.time_recency_half_life_days),
         SpreadArticles(settings.passages_per_article),
         # Cross-lingual near-ties settled word by word, before the cut so a tied passage just
         # below it can move up.
@@ -331,7 +341,12 @@ def service(
     _, choices = answerers(settings, model, evidence, connected)
     qa = QAService(
         index,
-        QueryBuilder(model, settings.languages, FollowUpRule(settings.follow_up_max_terms)),
+        QueryBuilder(
+            model,
+            settings.languages,
+            FollowUpRule(settings.follow_up_max_terms),
+            time_rules(settings),
+        ),
         HybridRetriever(
             index,
             mode=settings.retrieval_mode,
