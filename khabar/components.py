@@ -305,12 +305,16 @@ def service(
         min_sentence_terms=settings.min_sentence_terms,
     )
     aligner = word_aligner(settings, model)
+    # Articles dated after now dropped; under a time frame, newer or dated passages first.
+    time_order = [
+        TimeOrder(settings.time_undated, settings.time_recency_weight, settings.time_recency_half_life_days)
+    ]
     passage_steps = [
         FoldDuplicates(settings.dedup_threshold, keep=candidates),
         SentenceAwareReranker(
             index, evidence, settings.rerank_sentence_weight, settings.rerank_lexical_weight
         ),
-        TimeOrder(settings.time_undated, settings.time_recency_weight, settings.time_recency_half_life_days),
+        *(time_order if settings.time_aware else []),
         SpreadArticles(settings.passages_per_article),
         # Cross-lingual near-ties settled word by word, before the cut so a tied passage just
         # below it can move up.

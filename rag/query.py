@@ -24,7 +24,7 @@ from index.records import SearchFilters
 from index.text import is_blank
 from rag.followup import FollowUpRule
 from rag.guard import asks_to_override
-from rag.timeframe import TimeFrame, TimeRules, not_after, parse_now
+from rag.timeframe import TimeFrame, TimeRules, parse_now
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,9 @@ class Query:
         return self.timeframe is not None and self.timeframe.kind == "window" and not self.widened
 
     def widen(self) -> Query:
-        """This query searched without its window: the user's filters, nothing dated after now."""
-        now = (self.now or parse_now(None)).date()
-        return replace(self, filters=not_after(now, self.user_filters), widened=True)
+        """This query searched without its window: the user's filters (articles dated after now
+        are still dropped, by :class:`rag.recency.TimeOrder`)."""
+        return replace(self, filters=self.user_filters, widened=True)
 
 
 class EmptyQuestion(ValueError):

@@ -28,9 +28,10 @@ def passage_date(passage: Passage) -> date | None:
 
 
 class TimeOrder:
-    """score += ``weight`` · 0.5^(age in days / ``half_life_days``) for a dated passage under a
-    "recent" question; then, under the "after" policy, undated passages after the dated ones.
-    Questions without time words are left as they are."""
+    """Passages dated after the question's "now" dropped (every question); then, under a time
+    frame, score += ``weight`` · 0.5^(age in days / ``half_life_days``) for a dated passage of a
+    "recent" question, and under the "after" policy undated passages after the dated ones.
+    In the pipeline only when time-awareness is on."""
 
     def __init__(self, undated: UndatedPolicy, weight: float, half_life_days: float):
         self.undated = undated
@@ -38,6 +39,11 @@ class TimeOrder:
         self.half_life_days = half_life_days
 
     def process(self, query: Query, passages: list[Passage]) -> list[Passage]:
+        if query.now is not None:
+            today = query.now.date()
+            kept = [p for p in passages if (passage_date(p) or today) <= today]
+            if len(kept) < len(passages):
+                passages = [replace(p, rank=i) for i, p in enumerate(kept, start=1)]
         frame = query.timeframe
         if frame is None or not passages:
             return passages

@@ -11,7 +11,7 @@ from index.filters import matches, to_metadata_filters
 from index.records import Passage, SearchFilters, shown_date
 from rag.query import Query
 from rag.recency import TimeOrder, time_note
-from rag.timeframe import TimeParser, TimeRules, not_after, parse_now
+from rag.timeframe import TimeParser, TimeRules, parse_now
 
 NOW = date(2022, 6, 16)  # a Thursday
 parser = TimeParser(week_days=7)
@@ -50,6 +50,8 @@ def frame(question: str, now: date = NOW):
         ("१४ सितंबर २०२१ को क्या हुआ?", date(2021, 9, 14), date(2021, 9, 14)),  # Devanagari digits
         ("What happened on 2022-06-01?", date(2022, 6, 1), date(2022, 6, 1)),
         ("Who won the 2021 final?", date(2021, 1, 1), date(2021, 12, 31)),
+        ("What has changed since 2019?", date(2019, 1, 1), NOW),
+        ("2019 के बाद से क्या बदला?", date(2019, 1, 1), NOW),
         ("What did the NFL star announce on Tuesday?", date(2022, 6, 14), NOW),
         ("What happened in the past 3 days?", date(2022, 6, 14), NOW),
         ("पिछले 2 दिनों में क्या हुआ?", date(2022, 6, 15), NOW),
@@ -77,6 +79,8 @@ def test_recent(question):
         "What may happen to prices?",  # "may" the verb, not the month
         "How many of the 1200 workers left?",
         "कलाकार ने क्या कहा?",  # कल inside a word
+        "What was the play of the 1980's?",  # a decade, not the year 1980
+        "1970 के दशक में कौन सा नाटक था?",
     ],
 )
 def test_no_time_words(question):
@@ -135,11 +139,13 @@ def test_undated_pass_only_when_kept():
     assert where is not None and where.filters[0].condition.value == "or"
 
 
-def test_without_time_words_only_the_future_is_excluded():
-    filters = not_after(NOW, None)
-    assert filters.undated and filters.date_to == "2022-06-16" and not filters.date_from
-    assert matches({"published_day": 0}, filters) and matches({"published_day": 20200101}, filters)
-    assert not matches({"published_day": 20220617}, filters)
+def test_without_time_words_only_the_future_is_dropped():
+    # no filter (a where clause on every question costs more than the search), the step drops it
+    assert TimeRules(parser).filters(None, None, datetime(2022, 6, 16, tzinfo=UTC)) == SearchFilters()
+    passages = [passage("future", "2022-06-17", 0.9, 1), passage("old", "2020-01-01", 0.8, 2)]
+    passages.append(passage("undated", "", 0.7, 3))
+    kept = TimeOrder("after", weight=0.05, half_life_days=7).process(query("the floods"), passages)
+    assert [(p.article_id, p.rank) for p in kept] == [("old", 1), ("undated", 2)]
 
 
 def test_parse_now():
