@@ -117,7 +117,7 @@ class QueryBuilder:
         embed_ms = round((time.perf_counter() - t0) * 1000, 2)
         moment = parse_now(now)
         frame = self.time.frame((asked, text), moment) if self.time else None
-        searched = self.time.filters(frame, filters, moment) if self.time else filters
+        searched = self.time.filters(frame, filters) if self.time else filters
         return Query(
             text=text,
             language=detect_language(asked, self.languages),
