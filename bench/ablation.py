@@ -249,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps({**meta, "rows": rows}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     text = markdown(rows, meta)
-    (args.out / "ablation.md").write_text(text + "\n", encoding="utf-8")
+    kept = ""  # the RealTimeQA time-awareness section bench/time_ablation.py writes
+    if (args.out / "ablation.md").is_file():
+        old = (args.out / "ablation.md").read_text(encoding="utf-8")
+        marker = "## RealTimeQA: time-aware answering"
+        kept = "\n" + marker + old.split(marker, 1)[1] if marker in old else ""
+    (args.out / "ablation.md").write_text(text + "\n" + kept, encoding="utf-8")
     print(text)
     return 0
 

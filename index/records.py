@@ -122,6 +122,19 @@ def published_day(published: str) -> int:
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
+def shown_date(published: str) -> str:
+    """A citation's date for a reader: the day, with the UTC time when there is one
+    ("2023-09-14 04:30 UTC"), "undated" for an article without a date, and a value that does not
+    read as a date as it was given."""
+    published = (published or "").strip()
+    if not published:
+        return "undated"
+    if not published_day(published):
+        return published
+    day, _, clock = published.partition("T")
+    return f"{day} {clock[:5]} UTC" if clock else day
+
+
 def parse_day(text: str, label: str) -> str:
     """A YYYY-MM-DD date, or "" when empty; anything else is refused with a reason naming ``label``."""
     text = (text or "").strip()
@@ -144,6 +157,10 @@ class SearchFilters:
     sources: list[str] = field(default_factory=list)
     date_from: str = ""  # YYYY-MM-DD, inclusive
     date_to: str = ""
+    # Undated articles pass the date range too: a question's time words ("this week") narrow the
+    # dated articles without hiding the undated ones, when the undated policy keeps them. A range
+    # the user typed (--from/--to) leaves it False: undated articles are outside it.
+    undated: bool = False
 
     def is_empty(self) -> bool:
         return not (self.languages or self.sources or self.date_from or self.date_to)

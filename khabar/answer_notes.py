@@ -32,6 +32,13 @@ def fallback_note(reason: str) -> str:
     return f"The language model's answer was not shown: {why}. The answer below is quoted from the articles."
 
 
+def time_notes(answer: Answer) -> list[str]:
+    """The question's time frame, and what the reader should know about the dates behind the
+    answer (a window that found nothing, only undated articles); shown declined or not."""
+    notes = [f"Time frame: {answer.timeframe}"] if answer.timeframe else []
+    return notes + ([answer.time_note] if answer.time_note else [])
+
+
 def answer_notes(answer: Answer, model: str = "") -> tuple[list[str], list[str]]:
     """The notes to show before and after the answer's text."""
     verification = answer.verification

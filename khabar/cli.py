@@ -381,6 +381,27 @@ FilterLang = Annotated[
 FilterSource = Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeat).")]
 FilterFrom = Annotated[str | None, typer.Option("--from", help="Published on or after YYYY-MM-DD.")]
 FilterTo = Annotated[str | None, typer.Option("--to", help="Published on or before YYYY-MM-DD.")]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        help="Answer as if asked at this date (YYYY-MM-DD) or ISO date and time: what 'this week' or "
+        "'latest' mean, and no article dated after it (default: the current time).",
+    ),
+]
+
+
+def make_now(now: str | None):
+    """``--now`` read, or a usage error; None stays None (the current time, per question)."""
+    from rag.timeframe import parse_now
+
+    if now is None:
+        return None
+    try:
+        return parse_now(now)
+    except ValueError as err:
+        err_console.print(f"[red]{escape(str(err))}[/red]")
+        raise typer.Exit(2) from err
 
 
 def make_filters(lang, source, date_from, date_to):
@@ -435,6 +456,7 @@ def ask(
     date_from: FilterFrom = None,
     date_to: FilterTo = None,
     answerer: AnswererOption = None,
+    now: NowOption = None,
 ) -> None:
     """Answer one question with cited sentences (quoted, or written by a connected model and verified)."""
     from index.text import is_blank
@@ -445,21 +467,22 @@ def ask(
     if top_k:
         settings_mod.configure(top_k=top_k)
     filters = make_filters(lang, source, date_from, date_to)
+    moment = make_now(now)
     service = open_service(answerer)
-    answer = answer_streaming(service, question, filters, (), live=not as_json)
+    answer = answer_streaming(service, question, filters, (), live=not as_json, now=moment)
     if as_json:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         print_answer(answer)
 
 
-def answer_streaming(service, question: str, filters, history, live: bool):
+def answer_streaming(service, question: str, filters, history, live: bool, now=None):
     """The answer, with a generated one's text shown as the model writes it (``live``); the
     verified answer follows in full. Quoted answers are ready at once and are not echoed."""
     generated = service.answerer is service.alternatives.get("generated")
     answer = None
     streamed = False
-    for event in service.ask_stream(question, filters, history):
+    for event in service.ask_stream(question, filters, history, now=now):
         if isinstance(event, str):
             if live and generated and event:
                 console.print(Text(event, style="dim"), end="")
@@ -483,7 +506,12 @@ def print_verification(answer) -> list[str]:
 
 
 def print_answer(answer) -> None:
+    from index.records import shown_date
+    from khabar.answer_notes import time_notes
+
     after = print_verification(answer)
+    for note in time_notes(answer):
+        console.print(Text(note, style="dim" if note.startswith("Time frame") else "yellow"))
     if answer.declined:
         console.print(Panel(Text(answer.text), title="No answer", border_style="yellow"))
         console.print(f"[dim]({answer.reason})[/dim]")
@@ -502,7 +530,7 @@ def print_answer(answer) -> None:
     for cites in by_passage.values():
         c = cites[0]
         markers = "".join(f"[{x.marker}]" for x in cites)
-        head = " — ".join(x for x in (c.title or c.article_id, c.source, c.published) if x)
+        head = " — ".join(x for x in (c.title or c.article_id, c.source, shown_date(c.published)) if x)
         console.print(Text(f"{markers} {head} ({c.language or '?'}) · {c.article_id}", style="bold"))
         body = Text(c.passage)
         for x in cites:
@@ -522,12 +550,14 @@ def chat(
     date_from: FilterFrom = None,
     date_to: FilterTo = None,
     answerer: AnswererOption = None,
+    now: NowOption = None,
 ) -> None:
     """Ask questions one after another in the terminal (empty line or Ctrl-D to quit); a
     follow-up continues the conversation."""
     from rag.query import EmptyQuestion
 
     filters = make_filters(lang, source, date_from, date_to)
+    moment = make_now(now)
     service = open_service(answerer)
     history: list[str] = []
     while True:
@@ -538,7 +568,7 @@ def chat(
         if not question.strip():
             break
         try:
-            answer = answer_streaming(service, question, filters, history, live=True)
+            answer = answer_streaming(service, question, filters, history, live=True, now=moment)
         except EmptyQuestion as err:  # only zero-width characters: say so, and wait for the next
             err_console.print(str(err))
             continue

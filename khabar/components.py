@@ -36,11 +36,13 @@ from rag.followup import FollowUpRule
 from rag.generated import GeneratedAnswerer, GenerationLimits
 from rag.hybrid import FoldDuplicates, HybridRetriever, SpreadArticles
 from rag.query import QueryBuilder
+from rag.recency import TimeOrder
 from rag.rerank import SentenceAwareReranker
 from rag.sentence_model import SHIPPED as SHIPPED_SENTENCE_MODEL
 from rag.sentence_model import LearnedSentenceOrder, SentenceFeatures, SentenceModel
 from rag.service import QAService
 from rag.stages import Answerer, EvidenceStep
+from rag.timeframe import TimeParser, TimeRules
 from rag.verify import ClaimVerifier, VerifyRules
 
 logger = logging.getLogger(__name__)
@@ -156,6 +158,13 @@ def feed_refresher(settings: Settings, name: str | None = None) -> FeedRefresher
         detect_language=settings.language_detection,
         languages=tuple(settings.languages),
     )
+
+
+def time_rules(settings: Settings) -> TimeRules | None:
+    """How time words shape a search, or None when time-awareness is off."""
+    if not settings.time_aware:
+        return None
+    return TimeRules(TimeParser(settings.time_week_days), settings.time_undated)
 
 
 def word_aligner(settings: Settings, model: Embedder) -> WordAligner | None:
@@ -324,11 +333,16 @@ def service(
         min_sentence_terms=settings.min_sentence_terms,
     )
     aligner = word_aligner(settings, model)
+    # Articles dated after now dropped; under a time frame, newer or dated passages first.
+    time_order = [
+        TimeOrder(settings.time_undated, settings.time_recency_weight, settings.time_recency_half_life_days)
+    ]
     passage_steps = [
         FoldDuplicates(settings.dedup_threshold, keep=candidates),
         SentenceAwareReranker(
             index, evidence, settings.rerank_sentence_weight, settings.rerank_lexical_weight
         ),
+        *(time_order if settings.time_aware else []),
         SpreadArticles(settings.passages_per_article),
         # Cross-lingual near-ties settled word by word, before the cut so a tied passage just
         # below it can move up.
@@ -359,7 +373,12 @@ def service(
     _, choices = answerers(settings, model, evidence, connected)
     qa = QAService(
         index,
-        QueryBuilder(model, settings.languages, FollowUpRule(settings.follow_up_max_terms)),
+        QueryBuilder(
+            model,
+            settings.languages,
+            FollowUpRule(settings.follow_up_max_terms),
+            time_rules(settings),
+        ),
         HybridRetriever(
             index,
             mode=settings.retrieval_mode,

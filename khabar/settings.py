@@ -231,6 +231,36 @@ class RetrievalSettings(BaseSettings):
         ge=0,
         description="Passages of one article in the top-k before other articles' passages (0 = no limit).",
     )
+    time_aware: bool = Field(
+        True,
+        description=(
+            "Read a question's time words relative to now (`--now`, an eval question's date): a window "
+            "('this week', 'last month', 'in September 2023', आज, कल, पिछले महीने, सितंबर में) narrows "
+            "retrieval to articles dated in it, 'latest'/'recently'/ताज़ा/हाल ही में ranks newer ones "
+            "higher, and articles dated after now are never retrieved."
+        ),
+    )
+    time_undated: Literal["after", "keep", "drop"] = Field(
+        "after",
+        description=(
+            "Undated articles under a question's time frame: 'after' keeps them behind the dated "
+            "articles in the frame, 'keep' at their own rank, 'drop' leaves them out."
+        ),
+    )
+    time_week_days: int = Field(
+        7, ge=1, description="Days 'this week' reaches back, today included ('last week': the days before)."
+    )
+    time_recency_weight: float = Field(
+        0.05,
+        ge=0,
+        description=(
+            "'latest'/'recently' questions: added to a dated passage's score, halved every "
+            "time_recency_half_life_days of its age (0 = no re-ranking, future still excluded)."
+        ),
+    )
+    time_recency_half_life_days: float = Field(
+        7.0, gt=0, description="Age in days at which the recency bonus of a dated passage is halved."
+    )
     bm25_k1: float = Field(1.5, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     bm25_stemming: bool = Field(

@@ -6,13 +6,16 @@ terms (term overlap), the filters, and what retrieval searches for when the ques
 the conversation (:mod:`rag.followup`: the previous question and this one together, so the topic
 carries over, while sentences are still scored against the follow-up alone); a question that
 stands alone is searched as asked, so an unrelated one does not inherit the old topic.
+``now`` and the question's time frame (:mod:`rag.timeframe`: "this week", "पिछले महीने") are
+read here too, and the frame narrows ``filters``, so every retriever honours it unchanged.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from index.analysis import analyze
 from index.embedding import Embedder
@@ -21,6 +24,7 @@ from index.records import SearchFilters
 from index.text import is_blank
 from rag.followup import FollowUpRule
 from rag.guard import asks_to_override
+from rag.timeframe import TimeFrame, TimeRules, parse_now
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,28 @@ class Query:
     # As typed, when ``text`` is a rewrite of it (a follow-up condensed into a standalone
     # question); answers are given to what was asked.
     asked: str = ""
+    # When the question is asked ("now"), its time frame, and the filters the user gave before
+    # the frame narrowed them (``filters`` is what retrieval honours).
+    now: datetime | None = None
+    timeframe: TimeFrame | None = None
+    user_filters: SearchFilters | None = None
+    # The frame found nothing, so the search ran without it (articles dated after now still out).
+    widened: bool = False
 
     @property
     def question(self) -> str:
         """The question as the user asked it."""
         return self.asked or self.text
+
+    @property
+    def restricted(self) -> bool:
+        """A window narrows this search (and may be widened when it finds nothing)."""
+        return self.timeframe is not None and self.timeframe.kind == "window" and not self.widened
+
+    def widen(self) -> Query:
+        """This query searched without its window: the user's filters (articles dated after now
+        are still dropped, by :class:`rag.recency.TimeOrder`)."""
+        return replace(self, filters=self.user_filters, widened=True)
 
 
 class EmptyQuestion(ValueError):
@@ -56,10 +77,19 @@ class EmptyQuestion(ValueError):
 class QueryBuilder:
     """Builds a :class:`Query` from what the user typed: one embedding per text, one detection."""
 
-    def __init__(self, embedder: Embedder, languages: Sequence[str], follow_up: FollowUpRule | None = None):
+    def __init__(
+        self,
+        embedder: Embedder,
+        languages: Sequence[str],
+        follow_up: FollowUpRule | None = None,
+        time_rules: TimeRules | None = None,
+    ):
+        """``time_rules``: how time words shape the search (None: they are ordinary words, and articles
+        dated after now are not excluded)."""
         self.embedder = embedder
         self.languages = tuple(languages)
         self.follow_up = follow_up or FollowUpRule()
+        self.time = time_rules
 
     def build(
         self,
@@ -67,10 +97,11 @@ class QueryBuilder:
         filters: SearchFilters | None = None,
         history: Sequence[str] = (),
         standalone: str | None = None,
+        now: datetime | str | None = None,
     ) -> Query:
         """``standalone``: the question rewritten to stand alone (a condensed follow-up); it is then
         what is searched and scored, while the language is the one the user wrote in and the
-        guard reads both."""
+        guard reads both. ``now``: when the question is asked (None: the current time, UTC)."""
         asked = " ".join(question.split())
         if is_blank(asked):
             raise EmptyQuestion()
@@ -84,6 +115,9 @@ class QueryBuilder:
             search_text = f"{history[-1]} {text}"
             search_vector = self.embedder.embed_query(search_text)
         embed_ms = round((time.perf_counter() - t0) * 1000, 2)
+        moment = parse_now(now)
+        frame = self.time.frame((asked, text), moment) if self.time else None
+        searched = self.time.filters(frame, filters) if self.time else filters
         return Query(
             text=text,
             language=detect_language(asked, self.languages),
@@ -93,7 +127,10 @@ class QueryBuilder:
             follows_up=follows_up,
             overrides=asks_to_override(asked) or asks_to_override(text),
             terms=frozenset(analyze(text)),
-            filters=filters,
+            filters=searched,
             embed_ms=embed_ms,
             asked=asked if condensed else "",
+            now=moment,
+            timeframe=frame,
+            user_filters=filters,
         )

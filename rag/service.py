@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from index.records import Passage, SearchFilters
 from index.store import Index
 from rag.query import Query, QueryBuilder
+from rag.recency import time_note
 from rag.stages import Answerer, EvidenceScorer, EvidenceStep, PassageStep, Retriever
 from rag.types import Answer, Evidence
 
@@ -32,6 +34,14 @@ class Search:
     @property
     def language(self) -> str:
         return self.query.language
+
+    def date_answer(self, answer: Answer) -> Answer:
+        """``answer`` with the question's time frame and what the reader should know about the
+        dates behind it (a window that found nothing, only undated articles)."""
+        frame = self.query.timeframe
+        answer.timeframe = frame.describe() if frame is not None else ""
+        answer.time_note = time_note(self.query, self.passages)
+        return answer
 
 
 class QAService:
@@ -87,9 +97,11 @@ class QAService:
         filters: SearchFilters | None = None,
         history: Sequence[str] = (),
         answerer: str | None = None,
+        now: datetime | str | None = None,
     ) -> Answer:
-        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first."""
-        *_, answer = self.ask_stream(question, filters, history, answerer)
+        """Answer ``question``; ``history`` holds the conversation's earlier questions, oldest first;
+        ``now``: when it is asked (None: the current time), what "this week" is read against."""
+        *_, answer = self.ask_stream(question, filters, history, answerer, now)
         assert isinstance(answer, Answer)
         return answer
 
@@ -99,11 +111,17 @@ class QAService:
         filters: SearchFilters | None = None,
         history: Sequence[str] = (),
         standalone: str | None = None,
+        now: datetime | str | None = None,
     ) -> Search:
         """The question's passages, best first: retrieval, then every passage step, then the cut
-        (``standalone``: the question rewritten to stand alone, searched instead)."""
-        query = self.queries.build(question, filters, history, standalone)
+        (``standalone``: the question rewritten to stand alone, searched instead). A time window
+        that finds nothing ("in September 2023" over a collection from 2022) is searched again
+        without it, and the answer says so (:meth:`Search.date_answer`)."""
+        query = self.queries.build(question, filters, history, standalone, now)
         passages = self.retriever.retrieve(query, self.candidates)
+        if not passages and query.restricted:
+            query = query.widen()
+            passages = self.retriever.retrieve(query, self.candidates)
         for step in self.passage_steps:
             passages = step.process(query, passages)
         return Search(query, passages[: self.top_k])
@@ -123,6 +141,7 @@ class QAService:
         filters: SearchFilters | None = None,
         history: Sequence[str] = (),
         answerer: str | None = None,
+        now: datetime | str | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas while the answerer writes, then the finished ``Answer`` (with timings).
 
@@ -131,13 +150,14 @@ class QAService:
         alone is searched as asked (:mod:`rag.followup`). Sentences are always scored against the
         question as asked. An answerer with a language model may first rewrite a follow-up as a
         standalone question in its language; that rewrite is then searched and scored instead.
-        ``answerer`` names one of the configured answerers (None: the default).
+        ``answerer`` names one of the configured answerers (None: the default); ``now`` is when the
+        question is asked (None: the current time).
         """
         chosen = self.answerer_for(answerer)
         t0 = time.perf_counter()
         standalone = chosen.standalone(question, history) if history else None
         t1 = time.perf_counter()
-        found = self.search(question, filters, history, standalone)
+        found = self.search(question, filters, history, standalone, now)
         t2 = time.perf_counter()
         evidence = self.evidence_for(found, found.passages)
         for piece in chosen.stream(found.query, evidence, found.passages):
@@ -151,4 +171,5 @@ class QAService:
                     "answer": round((t3 - t2) * 1000, 2),
                     "total": round((t3 - t0) * 1000, 2),
                 }
+                found.date_answer(piece)
             yield piece

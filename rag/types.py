@@ -94,6 +94,10 @@ class Answer:
     answerer: str = "extractive"
     verification: Verification | None = None
     usage: dict[str, int] = field(default_factory=dict)  # the model's tokens, when it reports them
+    # The question's time frame in words ("this week (2022-06-10 to 2022-06-16)", "" without time
+    # words), and what the reader should know about the dates behind the answer ("" when nothing).
+    timeframe: str = ""
+    time_note: str = ""
 
     def to_dict(self) -> dict:
         data = asdict(self)

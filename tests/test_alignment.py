@@ -213,7 +213,7 @@ def test_search_settles_passage_ties_before_the_top_k_cut():
             return ranked
 
     class Queries:
-        def build(self, question, filters=None, history=(), standalone=None):
+        def build(self, question, filters=None, history=(), standalone=None, now=None):
             return make_query(question, "en", [0.0])
 
     tie_break = tie_break_with(FakeAligner(), Sentences())

@@ -167,7 +167,7 @@ class ScriptedPipeline:
     def build(self, articles: ArticleSet, progress: Any = None) -> BuildInfo:
         return BuildInfo("eval-000000000000", "built", 2.0, 10, 40, 5.0, 10, len(articles.articles))
 
-    def ask(self, question: str, history=()) -> Answer:
+    def ask(self, question: str, history=(), now: str = "") -> Answer:
         self.asked.append(question)
         self.histories = [*getattr(self, "histories", []), list(history)]
         return self.script[question]

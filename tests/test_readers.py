@@ -246,7 +246,7 @@ def test_json_list(tmp_path):
     assert first.text == "Russian President Vladimir Putin accepted an invitation to visit North Korea."
     assert first.language == "en"
     assert first.category == "World, Asia"
-    assert first.published == "2023-09-14T10:00:00+05:30"
+    assert first.published == "2023-09-14T04:30:00+00:00"
     assert first.extra == {"author": "Staff", "views": "12"}
     assert second.id == "data/news.json#2"
     assert second.title == "संसद का मानसून सत्र सोमवार से शुरू होगा और इसमें कई विधेयक पेश किए जाएंगे।"
@@ -366,7 +366,7 @@ def test_rss_feed(tmp_path):
     assert first.title == "पुतिन ने किम का न्योता स्वीकार किया"
     assert first.text == "रूस के राष्ट्रपति व्लादिमीर पुतिन ने न्योता स्वीकार किया।\nदूसरा अनुच्छेद।"
     assert first.url == "https://news.example.org/a1"
-    assert first.published == "2023-09-14T10:00:00+05:30"
+    assert first.published == "2023-09-14T04:30:00+00:00"
     assert first.source == "Khabar & Co"
     assert first.category == "World, Asia"
     assert first.language == "hi"  # the feed's "hi-IN"
@@ -382,7 +382,7 @@ def test_atom_feed(tmp_path):
     assert article.id == "tag:example.org,2023:flood"
     assert article.title == "Floods hit Assam"
     assert article.text == "Floods hit six districts of Assam on Wednesday.\nRelief camps opened."
-    assert article.published == "2023-09-13T08:00:00+05:30"
+    assert article.published == "2023-09-13T02:30:00+00:00"
     assert article.source == "Atom Wire"
     assert article.url == "https://example.org/flood"
     assert article.language == "en"
@@ -647,8 +647,9 @@ def test_derive_title_skips_dateline():
     [
         ("2023-09-14", "2023-09-14"),
         ("2023-09-14T10:00:00Z", "2023-09-14T10:00:00+00:00"),
-        ("2023-09-14 10:00", "2023-09-14T10:00:00"),
-        ("Thu, 14 Sep 2023 10:00:00 +0530", "2023-09-14T10:00:00+05:30"),
+        ("2023-09-14T01:00:00+05:30", "2023-09-13T19:30:00+00:00"),  # the UTC day
+        ("2023-09-14 10:00", "2023-09-14T10:00:00+00:00"),  # no zone: UTC
+        ("Thu, 14 Sep 2023 10:00:00 +0530", "2023-09-14T04:30:00+00:00"),
         ("14 September 2023", "2023-09-14"),
         ("Sep 14, 2023", "2023-09-14"),
         ("1694685600", "2023-09-14T10:00:00+00:00"),

@@ -53,8 +53,9 @@ class Pipeline(Protocol):
         """Index exactly ``articles`` (reusing a complete earlier index when possible)."""
         ...
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
-        """Answer one question (``history``: the conversation's earlier questions, oldest first);
+    def ask(self, question: str, history: Sequence[str] = (), now: str = "") -> Answer:
+        """Answer one question (``history``: the conversation's earlier questions, oldest first;
+        ``now``: when it is asked, the question's ``date``, "" for the current time);
         ``answer.passages`` must hold the retrieved passages in rank order."""
         ...
 

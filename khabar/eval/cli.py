@@ -419,6 +419,14 @@ def eval_command(
             "of each over one retrieval and reports them side by side (khabar, khabar-generated).",
         ),
     ] = None,
+    time_aware: Annotated[
+        bool | None,
+        typer.Option(
+            "--time-aware/--no-time-aware",
+            help="Read each question's time words against its 'date' (default: KHABAR_TIME_AWARE); "
+            "--no-time-aware measures without, for the ablation.",
+        ),
+    ] = None,
     compare: Annotated[
         tuple[Path, Path] | None,
         typer.Option(
@@ -436,6 +444,8 @@ def eval_command(
         _run_compare(compare, out)
         return
 
+    if time_aware is not None:
+        settings_mod.configure(time_aware=time_aware)
     request = _check_answerer(_check_arguments(questions, articles, fail_under, pipeline), answerer)
     if reuse_index:
         try:

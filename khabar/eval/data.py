@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rag.timeframe import parse_now
+
 __all__ = [
     "ArticleInfo",
     "ArticleSet",
@@ -153,6 +155,11 @@ def _parse_question(record: Any, origin: str, problems: list[str]) -> Question |
     date = record.get("date", "")
     if not isinstance(date, str):
         errors.append('"date", when given, must be a string')
+    elif date.strip():
+        try:  # the question's "now": refused here, not halfway through a run
+            parse_now(date)
+        except ValueError:
+            errors.append(f'"date" must look like 2022-06-16 or 2022/06/16, not {date!r}')
     if errors:
         problems.append(f"{origin}: " + "; ".join(errors))
         return None

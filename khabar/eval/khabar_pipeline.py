@@ -139,7 +139,9 @@ class KhabarPipeline:
         self._service: Any = None
         self._info: BuildInfo | None = None
         # Searches kept for a follower: (question, history) -> (search, evidence, retrieve ms).
-        self._searches: dict[tuple[str, tuple[str, ...]], tuple[Any, list[Evidence], float]] | None = None
+        self._searches: dict[tuple[str, tuple[str, ...], str], tuple[Any, list[Evidence], float]] | None = (
+            None
+        )
 
     def describe(self) -> dict[str, Any]:
         s = self.settings
@@ -238,22 +240,25 @@ class KhabarPipeline:
             self._service = components().service(self.settings, self.index_name, connected=self.connected)
         return self._service
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), now: str = "") -> Answer:
+        """``now``: the question's date, what its time words are read against ("": today)."""
         if self.follows is None and self._searches is None:
-            return self.service().ask(question, history=history, answerer=self.answerer)
+            return self.service().ask(question, history=history, answerer=self.answerer, now=now or None)
         # Side by side: search once (the leader), answer from that search with each answerer.
         searches = self.follows._searches if self.follows is not None else self._searches
         assert searches is not None
         service = self.service()
-        key = (question, tuple(history))
+        key = (question, tuple(history), now)
         t0 = time.perf_counter()
         if key not in searches:
-            found = service.search(question, None, history)
+            found = service.search(question, None, history, now=now or None)
             evidence = service.evidence_for(found, found.passages)
             searches[key] = (found, evidence, (time.perf_counter() - t0) * 1000 - found.query.embed_ms)
         found, evidence, retrieve_ms = searches[key]
         t1 = time.perf_counter()
-        answer = service.answerer_for(self.answerer).answer(found.query, evidence, found.passages)
+        answer = found.date_answer(
+            service.answerer_for(self.answerer).answer(found.query, evidence, found.passages)
+        )
         answer_ms = (time.perf_counter() - t1) * 1000
         # Retrieval as the leader timed it (a follower did not search again); answering, its own.
         embed_ms = found.query.embed_ms

@@ -116,7 +116,8 @@ def run_pipeline(
     observer.asking_started(pipeline.name, len(questions))
     started = time.perf_counter()
     for n, question in enumerate(questions, 1):
-        answer = pipeline.ask(question.question, question.history)
+        # The question's date is its "now": "this week" is the week it was asked in.
+        answer = pipeline.ask(question.question, question.history, question.date)
         records.append(score_question(question, answer, articles.language_of(question.gold_ids)))
         observer.asked(pipeline.name, n, len(questions))
     seconds = time.perf_counter() - started

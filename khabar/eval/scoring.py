@@ -155,6 +155,13 @@ def score_question(question: Question, answer: Answer, article_language: str) ->
         "gold_ids": list(question.gold_ids),
         "answerable": answerable,
         **({"conversation": question.conversation, "turn": question.turn} if question.conversation else {}),
+        # "now" for the question's time words, and what they were read as
+        **(
+            {"date": question.date, "timeframe": answer.timeframe}
+            if question.date or answer.timeframe
+            else {}
+        ),
+        **({"time_note": answer.time_note} if answer.time_note else {}),
         "retrieved_ids": retrieved,
         "gold_rank": rank,  # passage position (README definition)
         "gold_article_rank": article_rank,  # among distinct articles

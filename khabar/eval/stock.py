@@ -116,7 +116,8 @@ class StockPipeline:
             index_articles=len(articles.articles),
         )
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), now: str = "") -> Answer:
+        # The anchor has no notion of time: ``now`` is accepted and ignored.
         # A plain VectorStoreIndex retriever has no conversation: every turn is asked alone
         # (llama-index's chat engines condense follow-ups with an LLM, which the anchor has not).
         # Loaded here, like build()'s imports: the registry imports this module whenever the CLI

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from index.records import Passage
-from khabar.answer_notes import answer_notes
+from index.records import Passage, shown_date
+from khabar.answer_notes import answer_notes, time_notes
 from rag.types import Answer, Citation
 
 if TYPE_CHECKING:  # only for the annotation: rendering needs no ingest code
@@ -136,7 +136,7 @@ def passage_html(passage: str, marks: Iterable[Mark], id_prefix: str) -> str:
 
 
 def _marker_link(c: Citation, id_prefix: str) -> str:
-    hover = " — ".join(x for x in (c.title or c.article_id, c.source, c.published) if x)
+    hover = " — ".join(x for x in (c.title or c.article_id, c.source, shown_date(c.published)) if x)
     hover = f"{hover}: {c.sentence}"
     if len(hover) > 240:
         hover = hover[:239] + "…"
@@ -158,8 +158,9 @@ def answer_markdown(answer: Answer, id_prefix: str, model: str = "") -> str:
             lines.append("No passage matched the question and the filters.")
         if answer.reason:
             lines.append(f"*({escape_markdown(answer.reason)})*")
-        return "\n\n".join(lines)
+        return "\n\n".join([*map(_note, time_notes(answer)), *lines])
     before, after = answer_notes(answer, model)
+    before = time_notes(answer) + before
     return "\n\n".join([*map(_note, before), _linked_text(answer, id_prefix), *map(_note, after)])
 
 
@@ -195,8 +196,8 @@ def _meta_line(source: str, published: str, language: str, url: str, article_id:
     bits = []
     if source:
         bits.append(f'<span class="khabar-source-name">{esc(source)}</span>')
-    if published:
-        bits.append(f"<time>{esc(published[:10])}</time>")
+    shown = shown_date(published)
+    bits.append(f"<time>{esc(shown)}</time>" if published else f'<span class="khabar-undated">{shown}</span>')
     if language:
         bits.append(f'<span class="khabar-lang">{esc(language_label(language))}</span>')
     href = safe_href(url)
