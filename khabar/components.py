@@ -241,7 +241,10 @@ def answerers(
         settings.answer_type_sentences,
     )
     timeline = TimelineAnswerer(
-        stories(settings, evidence), settings.digest_articles, settings.digest_min_score
+        stories(settings, evidence),
+        settings.digest_articles,
+        settings.digest_min_score,
+        settings.digest_min_score_cross_lingual,
     )
     choices: dict[str, Answerer] = {"extractive": DigestAnswerer(extractive, timeline)}
     connected = connected if connected is not None else llm(settings)

@@ -386,9 +386,13 @@ class DigestSettings(BaseSettings):
         0.85,
         description=(
             "Evidence score an article's best sentence needs to be a timeline entry (below it for "
-            "every article, the digest question is declined). Digest questions name a topic, not a "
-            "fact, so their sentences score lower than a fact's answer; see README."
+            "every article, the digest question is declined). A digest names a topic, not a fact, so "
+            "its sentences score lower than a fact's answer (hand-set: see README)."
         ),
+    )
+    digest_min_score_cross_lingual: float = Field(
+        0.80,
+        description="digest_min_score for a sentence in another language than the question.",
     )
     story_sentence_similarity: float = Field(
         0.92,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from index.records import Passage
-from rag.answer import DECLINE_TEXT, OVERRIDE_REASON, make_citation
+from rag.answer import DECLINE_TEXT, OVERRIDE_REASON, is_cross_lingual, make_citation
 from rag.query import Query
 from rag.stages import Answerer
 from rag.stories import Stories, best_per_article, day_label, newest_first
@@ -42,29 +42,48 @@ class TimelineEntry:
 
 
 def entry_line(marker: int, ev: Evidence) -> str:
-    """One line of a timeline: date · headline — sentence [n]."""
+    """One line of a timeline: date · headline — sentence [n], and when the story was first
+    reported when an earlier report of it was folded in."""
     head = " · ".join(x for x in (day_label(ev.passage.published), ev.passage.title.strip()) if x)
-    return f"{head} — {ev.text} [{marker}]"
+    first = f" (first reported {day_label(ev.first_reported)})" if ev.first_reported else ""
+    return f"{head} — {ev.text} [{marker}]{first}"
 
 
 class TimelineAnswerer:
     """The timeline of a digest question, quoted from the articles (no model)."""
 
-    def __init__(self, stories: Stories, articles: int, min_score: float, candidates: int = 0):
+    def __init__(
+        self,
+        stories: Stories,
+        articles: int,
+        min_score: float,
+        min_score_cross_lingual: float | None = None,
+        candidates: int = 0,
+    ):
         """``articles``: most entries; ``min_score``: evidence score a sentence needs to be an entry
-        (below it for every article, the question is declined); ``candidates``: articles grouped
-        into stories before the best ``articles`` stories are kept (default: three per entry)."""
+        (below it for every article, the question is declined), ``min_score_cross_lingual`` when
+        the sentence is in another language than the question (cosines across languages run lower);
+        ``candidates``: articles grouped into stories before the best ``articles`` stories are kept
+        (default: three per entry)."""
         self.stories = stories
         self.articles = articles
         self.min_score = min_score
+        self.min_score_cross_lingual = (
+            min_score if min_score_cross_lingual is None else min_score_cross_lingual
+        )
         self.candidates = candidates or 3 * articles
+
+    def threshold(self, query: Query, ev: Evidence) -> float:
+        if is_cross_lingual(query.language, ev.passage.language):
+            return self.min_score_cross_lingual
+        return self.min_score
 
     def entries(
         self, query: Query, evidence: Sequence[Evidence], passages: Sequence[Passage]
     ) -> list[TimelineEntry]:
         """The timeline's entries, newest first (only sentences of ``passages`` are quoted)."""
         given = {p.chunk_id for p in passages}
-        usable = [e for e in evidence if e.passage.chunk_id in given and e.score >= self.min_score]
+        usable = [e for e in evidence if e.passage.chunk_id in given and e.score >= self.threshold(query, e)]
         heads = best_per_article(usable)[: self.candidates]
         entries: list[TimelineEntry] = []
         for story in self.stories.group(heads)[: self.articles]:
@@ -89,7 +108,8 @@ class TimelineAnswerer:
                 if query.overrides
                 else "no passages matched the question and filters"
                 if not passages
-                else f"no article's best sentence reaches the timeline's evidence score {self.min_score:.3f}"
+                else f"no article's best sentence reaches the timeline's evidence score "
+                f"{self.threshold(query, evidence[0]) if evidence else self.min_score:.3f}"
                 + (f" (the best is {best:.3f})" if best is not None else "")
             )
             return Answer(

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from index.records import Passage
 from khabar.answer_notes import answer_notes
+from rag.stories import day_label
 from rag.types import Answer, Citation
 
 if TYPE_CHECKING:  # only for the annotation: rendering needs no ingest code
@@ -136,7 +137,7 @@ def passage_html(passage: str, marks: Iterable[Mark], id_prefix: str) -> str:
 
 
 def _marker_link(c: Citation, id_prefix: str) -> str:
-    hover = " — ".join(x for x in (c.title or c.article_id, c.source, c.published) if x)
+    hover = " — ".join(x for x in (c.title or c.article_id, c.source, day_label(c.published)) if x)
     hover = f"{hover}: {c.sentence}"
     if len(hover) > 240:
         hover = hover[:239] + "…"
@@ -160,7 +161,28 @@ def answer_markdown(answer: Answer, id_prefix: str, model: str = "") -> str:
             lines.append(f"*({escape_markdown(answer.reason)})*")
         return "\n\n".join(lines)
     before, after = answer_notes(answer, model)
-    return "\n\n".join([*map(_note, before), _linked_text(answer, id_prefix), *map(_note, after)])
+    body = _timeline(answer, id_prefix) if answer.kind == "timeline" else _linked_text(answer, id_prefix)
+    return "\n\n".join([*map(_note, before), body, *map(_note, after)])
+
+
+def _timeline(answer: Answer, id_prefix: str) -> str:
+    """A digest's timeline as a dated list, newest first: date · headline — sentence [n] (a
+    generated summary first, then its dated sources [n] date · headline)."""
+    lines = []
+    for c in answer.citations:
+        first = (
+            f" *(first reported {escape_markdown(day_label(c.first_reported))})*" if c.first_reported else ""
+        )
+        date = f"**{escape_markdown(day_label(c.published))}**"
+        title = escape_markdown(c.title or c.article_id)
+        if answer.answerer == "generated":
+            lines.append(f"- {_marker_link(c, id_prefix)} {date} · {title}{first}")
+        else:
+            lines.append(
+                f"- {date} · {title} — {escape_markdown(c.sentence)} {_marker_link(c, id_prefix)}{first}"
+            )
+    listed = "\n".join(lines)
+    return f"{_linked_text(answer, id_prefix)}\n\n{listed}" if answer.answerer == "generated" else listed
 
 
 def _note(text: str) -> str:
