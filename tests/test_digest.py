@@ -16,7 +16,7 @@ from khabar.settings import Settings
 from khabar.web.render import answer_markdown
 from rag.digest_question import asks_for_digest
 from rag.service import QAService
-from rag.stories import day_key, day_label
+from rag.stories import PreferLaterReport, day_key, day_label
 from tests.digest_articles import write_articles
 from tests.llm_fakes import ScriptedLLM
 
@@ -146,13 +146,19 @@ def test_the_later_report_is_quoted_with_both_dates(service):
     assert "12 people" not in answer.text  # the first report says the same, older
 
 
-def test_the_later_report_preference_can_be_turned_off(settings, embed_model):
-    off = components.service(settings.model_copy(update={"later_report_margin": -1}), warm_up=False)
+def test_with_the_preference_off_the_first_report_can_be_quoted(service):
+    step = service.evidence_steps[-1]
+    assert isinstance(step, PreferLaterReport)
+    service.evidence_steps[-1] = PreferLaterReport(step.stories, margin=-1)
+    question = "How many people died in the heatwave in Spain?"
     try:
-        answer = off.ask("How many people died in the heatwave in Spain?")
+        answer = service.ask(question)
+        found = service.search(question)
+        evidence = service.evidence_for(found, found.passages)
     finally:
-        off.close()
+        service.evidence_steps[-1] = step
     assert all(not c.first_reported for c in answer.citations)
+    assert any("At least 12 people" in e.text for e in evidence)  # the first report is quotable again
 
 
 def rendered(answer) -> str:
