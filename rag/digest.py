@@ -20,7 +20,7 @@ this one were not there.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from index.records import Passage
@@ -31,14 +31,6 @@ from rag.stories import Stories, best_per_article, day_label, newest_first
 from rag.types import Answer, Evidence
 
 TIMELINE = "timeline"
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    evidence: (
-        Evidence  # the sentence quoted: the newest report's best (first_reported set when older ones exist)
-    )
-    reports: int  # how many of the retrieved articles tell this story
 
 
 def entry_line(marker: int, ev: Evidence) -> str:
@@ -80,12 +72,13 @@ class TimelineAnswerer:
 
     def entries(
         self, query: Query, evidence: Sequence[Evidence], passages: Sequence[Passage]
-    ) -> list[TimelineEntry]:
-        """The timeline's entries, newest first (only sentences of ``passages`` are quoted)."""
+    ) -> list[Evidence]:
+        """The timeline's entries, newest first: per story, its newest report's best sentence, with
+        the first report's date when that is older (only sentences of ``passages`` are quoted)."""
         given = {p.chunk_id for p in passages}
         usable = [e for e in evidence if e.passage.chunk_id in given and e.score >= self.threshold(query, e)]
         heads = best_per_article(usable)[: self.candidates]
-        entries: list[TimelineEntry] = []
+        entries: list[Evidence] = []
         for story in self.stories.group(heads)[: self.articles]:
             ordered = newest_first(story)
             newest, oldest = ordered[0], next((e for e in reversed(ordered) if e.passage.published), None)
@@ -94,9 +87,8 @@ class TimelineAnswerer:
                 newest.passage.published
             ):
                 earlier = oldest.passage.published
-            entries.append(TimelineEntry(replace(newest, first_reported=earlier), len(story)))
-        order = newest_first([e.evidence for e in entries])
-        return sorted(entries, key=lambda t: order.index(t.evidence))
+            entries.append(replace(newest, first_reported=earlier))
+        return newest_first(entries)
 
     def answer(self, query: Query, evidence: list[Evidence], passages: list[Passage]) -> Answer:
         best = max((e.score for e in evidence), default=None)
@@ -122,8 +114,8 @@ class TimelineAnswerer:
                 confidence=confidence,
                 kind=TIMELINE,
             )
-        citations = [make_citation(i, t.evidence, query) for i, t in enumerate(entries, start=1)]
-        text = "\n".join(entry_line(i, t.evidence) for i, t in enumerate(entries, start=1))
+        citations = [make_citation(i, e, query) for i, e in enumerate(entries, start=1)]
+        text = "\n".join(entry_line(i, e) for i, e in enumerate(entries, start=1))
         return Answer(
             query.question,
             text,
@@ -175,12 +167,12 @@ class DigestAnswerer:
             yield from self.timeline.stream(query, evidence, passages)
             return
         # The model numbers the entries' passages as the timeline does: [1] is the newest story.
-        given = [t.evidence.passage for t in entries]
+        given = [e.passage for e in entries]
         for piece in self.writer.stream(query, evidence, given):
             if isinstance(piece, Answer):
                 if piece.answerer == "generated":
                     for c in piece.citations:
-                        c.first_reported = entries[c.marker - 1].evidence.first_reported
+                        c.first_reported = entries[c.marker - 1].first_reported
                 else:  # the model's summary was not shown: the full timeline, with the reason
                     quoted = self.timeline.answer(query, evidence, passages)
                     quoted.verification, quoted.usage = piece.verification, piece.usage
