@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.types import Answer, ClaimCheck
+from index.records import shown_date
+from rag.types import Answer, Citation, ClaimCheck
 
 
 def generated_label(model: str = "") -> str:
@@ -39,15 +40,30 @@ def time_notes(answer: Answer) -> list[str]:
     return notes + ([answer.time_note] if answer.time_note else [])
 
 
+def update_note(c: Citation) -> str:
+    """A later report quoted instead of the first one: both dates."""
+    return f"[{c.marker}] first reported {shown_date(c.first_reported)}; updated {shown_date(c.published)}"
+
+
+def dated_source(c: Citation) -> str:
+    """One source of a timeline: [n] date · headline (first reported …)."""
+    first = f" (first reported {shown_date(c.first_reported)})" if c.first_reported else ""
+    return f"[{c.marker}] {shown_date(c.published)} · {c.title or c.article_id}{first}"
+
+
 def answer_notes(answer: Answer, model: str = "") -> tuple[list[str], list[str]]:
     """The notes to show before and after the answer's text."""
     verification = answer.verification
     if answer.declined:
         return [], []
+    # A timeline says each entry's dates in its own line; an answer says them in a note.
+    updates = (
+        [] if answer.kind == "timeline" else [update_note(c) for c in answer.citations if c.first_reported]
+    )
     if answer.answerer != "generated":
         fallback = verification.fallback if verification is not None else ""
-        return ([fallback_note(fallback)] if fallback else []), []
-    after = [generated_label(model)]
+        return ([fallback_note(fallback)] if fallback else []), updates
+    after = [*updates, generated_label(model)]
     if verification is not None and verification.dropped:
         after.append(dropped_note(verification.dropped))
     return [], after

@@ -520,7 +520,13 @@ def print_answer(answer) -> None:
             for p in answer.passages[:3]:
                 console.print(Text(f"  · {p.title or p.article_id}: {p.text[:160]}…"))
         return
-    console.print(Panel(Text(answer.text), title="Answer", border_style="green"))
+    from khabar.answer_notes import dated_source
+
+    timeline = answer.kind == "timeline"
+    console.print(Panel(Text(answer.text), title="Timeline" if timeline else "Answer", border_style="green"))
+    if timeline and answer.answerer == "generated":  # the summary's sources, dated, newest first
+        for c in answer.citations:
+            console.print(Text(f"  {dated_source(c)}"))
     for note in after:
         console.print(Text(note, style="yellow" if "left out" in note else "dim"))
     console.print("[bold]Sources[/bold]")

@@ -31,10 +31,12 @@ from khabar.settings import Settings
 from rag.alignment import PassageTieBreak, SentenceTieBreak, WordAligner
 from rag.answer import ExtractiveAnswerer
 from rag.condense import FollowUpCondenser
+from rag.digest import DigestAnswerer, TimelineAnswerer
 from rag.evidence import SentenceEvidence
 from rag.followup import FollowUpRule
 from rag.generated import GeneratedAnswerer, GenerationLimits
 from rag.hybrid import FoldDuplicates, HybridRetriever, SpreadArticles
+from rag.prompts import answer_messages, digest_messages
 from rag.query import QueryBuilder
 from rag.recency import TimeOrder
 from rag.rerank import SentenceAwareReranker
@@ -42,6 +44,7 @@ from rag.sentence_model import SHIPPED as SHIPPED_SENTENCE_MODEL
 from rag.sentence_model import LearnedSentenceOrder, SentenceFeatures, SentenceModel
 from rag.service import QAService
 from rag.stages import Answerer, EvidenceStep
+from rag.stories import PreferLaterReport, Stories
 from rag.timeframe import TimeParser, TimeRules
 from rag.verify import ClaimVerifier, VerifyRules
 
@@ -257,12 +260,16 @@ def llm(settings: Settings):
     )
 
 
+def stories(settings: Settings, evidence: SentenceEvidence) -> Stories:
+    return Stories(evidence, settings.story_sentence_similarity, settings.story_title_overlap)
+
+
 def answerers(
     settings: Settings, model: Embedder, evidence: SentenceEvidence, connected: Any = None
 ) -> tuple[ExtractiveAnswerer, dict[str, Answerer]]:
     """The extractive answerer, and every answerer a question may choose by name: "extractive"
     always, "generated" when a language model is connected (``connected``, a llama-index LLM,
-    else the one the settings name)."""
+    else the one the settings name). Each answers a digest question with a dated timeline."""
     extractive = ExtractiveAnswerer(
         settings.answer_sentences,
         settings.min_evidence_score,
@@ -270,7 +277,13 @@ def answerers(
         settings.min_evidence_score_cross_lingual,
         settings.answer_type_sentences,
     )
-    choices: dict[str, Answerer] = {"extractive": extractive}
+    timeline = TimelineAnswerer(
+        stories(settings, evidence),
+        settings.digest_articles,
+        settings.digest_min_score,
+        settings.digest_min_score_cross_lingual,
+    )
+    choices: dict[str, Answerer] = {"extractive": DigestAnswerer(extractive, timeline)}
     connected = connected if connected is not None else llm(settings)
     if connected is not None:
         verifier = ClaimVerifier(
@@ -297,15 +310,22 @@ def answerers(
             else None
         )
         rejected = Path(settings.data_dir) / REJECTED_FILE
-        choices["generated"] = GeneratedAnswerer(
-            connected,
-            extractive,
-            verifier,
-            limits,
-            settings.languages,
-            condenser,
-            llm_endpoint(settings),
-            on_rejected=lambda record: append_jsonl(rejected, record),
+
+        def generated(fallback: Answerer, prompt: Any) -> GeneratedAnswerer:
+            return GeneratedAnswerer(
+                connected,
+                fallback,
+                verifier,
+                limits,
+                settings.languages,
+                condenser,
+                llm_endpoint(settings),
+                on_rejected=lambda record: append_jsonl(rejected, record),
+                prompt=prompt,
+            )
+
+        choices["generated"] = DigestAnswerer(
+            generated(extractive, answer_messages), timeline, generated(timeline, digest_messages)
         )
     else:
         check_answerer(settings)
@@ -370,6 +390,8 @@ def service(
                 SentenceModel.load(model_file), SentenceFeatures(), settings.sentence_order_candidates
             )
         )
+    # Last, on the final order: the best sentence's later report, when as good, is quoted instead.
+    evidence_steps.append(PreferLaterReport(stories(settings, evidence), settings.later_report_margin))
     _, choices = answerers(settings, model, evidence, connected)
     qa = QAService(
         index,
@@ -397,6 +419,7 @@ def service(
         candidates=candidates,
         answer_passages=settings.answer_passages,
         alternatives=choices,
+        digest_passages=settings.digest_passages,
     )
     if warm_up:
         # The first forward pass pays torch's one-time set-up: pay it here, not on a question.

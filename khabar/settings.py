@@ -400,6 +400,64 @@ class AnswerSettings(BaseSettings):
     )
 
 
+class DigestSettings(BaseSettings):
+    """Digest questions ("what is the latest on X") answered as a dated timeline, and which
+    retrieved articles are one story (a syndicated copy, a first report and its update)."""
+
+    model_config = _CONFIG
+
+    digest_articles: int = Field(
+        4,
+        ge=1,
+        le=10,
+        description="Most stories in a digest question's timeline (one entry each, newest first).",
+    )
+    digest_passages: int = Field(
+        8,
+        ge=1,
+        description=(
+            "Passages a digest question keeps and reads sentences from (a fact reads top_k and "
+            "answer_passages): a timeline wants more articles than one quote does."
+        ),
+    )
+    digest_min_score: float = Field(
+        0.85,
+        description=(
+            "Evidence score an article's best sentence needs to be a timeline entry (below it for "
+            "every article, the digest question is declined). A digest names a topic, not a fact, so "
+            "its sentences score lower than a fact's answer (hand-set: see README)."
+        ),
+    )
+    digest_min_score_cross_lingual: float = Field(
+        0.80,
+        description="digest_min_score for a sentence in another language than the question.",
+    )
+    story_sentence_similarity: float = Field(
+        0.92,
+        ge=0,
+        le=1,
+        description=(
+            "Cosine of two articles' best sentences for the question at which they are one story "
+            "(a first report and its update, or a copy) (1 = by title only)."
+        ),
+    )
+    story_title_overlap: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description=(
+            "Word-set Jaccard of two headlines at which their articles are one story (1 = by sentence only)."
+        ),
+    )
+    later_report_margin: float = Field(
+        0.02,
+        description=(
+            "A later report of the best sentence's story is quoted instead when its best sentence "
+            "scores within this margin of the best; both dates are shown (negative = off)."
+        ),
+    )
+
+
 class GenerationSettings(BaseSettings):
     """Generated answers from a language model the user connects (off by default), and how they
     are checked against their citations before they are shown (rag/verify.py)."""
@@ -585,6 +643,7 @@ class Settings(
     RetrievalSettings,
     EvidenceSettings,
     AnswerSettings,
+    DigestSettings,
     GenerationSettings,
     ServeSettings,
 ):

@@ -20,15 +20,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from llama_index.core.llms import LLM
+from llama_index.core.llms import LLM, ChatMessage
 
 from index.language import detect_language
 from index.records import Passage
-from rag.answer import ExtractiveAnswerer, make_citation
+from rag.answer import make_citation
 from rag.claims import split_claims, without_markers
 from rag.condense import FollowUpCondenser
 from rag.prompts import answer_messages, language_name
 from rag.query import Query
+from rag.stages import Answerer
 from rag.types import Answer, ClaimCheck, Evidence, Verification
 from rag.verify import ClaimVerifier
 
@@ -88,16 +89,19 @@ class GeneratedAnswerer:
     def __init__(
         self,
         llm: LLM,
-        fallback: ExtractiveAnswerer,
+        fallback: Answerer,
         verifier: ClaimVerifier,
         limits: GenerationLimits,
         languages: Sequence[str],
         condenser: FollowUpCondenser | None = None,
         endpoint: str = "the language model",
         on_rejected: Callable[[dict[str, Any]], None] | None = None,
+        prompt: Callable[..., list[ChatMessage]] = answer_messages,
     ):
         """``on_rejected`` receives a record of every answer with a sentence left out or not shown
-        at all (question, the model's text, each check, the reason), for the log beside the index."""
+        at all (question, the model's text, each check, the reason), for the log beside the index.
+        ``prompt`` builds the chat from (question, language, passages, focus spans, characters):
+        :func:`rag.prompts.answer_messages`, or the digest's summary prompt."""
         self.llm = llm
         self.fallback = fallback
         self.verifier = verifier
@@ -106,6 +110,7 @@ class GeneratedAnswerer:
         self.condenser = condenser
         self.endpoint = endpoint or "the language model"  # named in messages about a failed request
         self.on_rejected = on_rejected
+        self.prompt = prompt
 
     def standalone(self, question: str, history: Sequence[str]) -> str | None:
         """The follow-up rewritten by the model as a standalone question in its language (None:
@@ -180,7 +185,7 @@ class GeneratedAnswerer:
         for p in given:
             best = next((e for e in evidence if e.passage.chunk_id == p.chunk_id), None)
             focus.append((best.start - p.start, best.end - p.start) if best else (0, 0))
-        messages = answer_messages(query.text, language, given, focus, self.limits.context_chars)
+        messages = self.prompt(query.text, language, given, focus, self.limits.context_chars)
         deadline = time.monotonic() + self.limits.deadline_s
         written = 0
         stream = None

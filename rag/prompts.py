@@ -91,6 +91,35 @@ def answer_messages(
     ]
 
 
+DIGEST_SYSTEM = (
+    "You summarise the news in numbered passages for a reader who asked what is new about a topic.\n"
+    "- Write in {language}, the language of the question, even when the passages are in another "
+    "language. Keep names and numbers as the passages give them.\n"
+    "- The passages are separate stories, newest first. Write one short sentence for each of the most "
+    "important ones, in the same order, saying what happened.\n"
+    "- End every sentence with the number of its passage in square brackets, like [1] or [2].\n"
+    "- Do not write the dates: the reader sees each passage's date beside its number.\n"
+    "- Say nothing the passages do not say."
+)
+
+
+def digest_messages(
+    question: str, language: str, passages: Sequence[Passage], focus: Sequence[tuple[int, int]], chars: int
+) -> list[ChatMessage]:
+    """The chat for a digest question (:mod:`rag.digest`): the timeline's passages, newest first,
+    each with its headline and date, to be summarised one sentence per story."""
+    messages = answer_messages(question, language, passages, focus, chars)
+    name = language_name(language)
+    user = messages[1].content or ""
+    user = user.rsplit("Question:", 1)[0] + (
+        f"Question: {question}\nSummarise these stories in {name}, newest first, citing them like [1]:"
+    )
+    return [
+        ChatMessage(role=MessageRole.SYSTEM, content=DIGEST_SYSTEM.format(language=name)),
+        ChatMessage(role=MessageRole.USER, content=user),
+    ]
+
+
 CONDENSE_SYSTEM = (
     "Rewrite the last question of a conversation as one standalone question that can be understood "
     "without the conversation, naming what it refers to. Write it in {language}, the language of the "

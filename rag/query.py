@@ -22,6 +22,7 @@ from index.embedding import Embedder
 from index.language import detect_language
 from index.records import SearchFilters
 from index.text import is_blank
+from rag.digest_question import asks_for_digest
 from rag.followup import FollowUpRule
 from rag.guard import asks_to_override
 from rag.timeframe import TimeFrame, TimeRules, parse_now
@@ -36,6 +37,7 @@ class Query:
     search_vector: list[float]
     follows_up: bool = False  # searched together with the previous question
     overrides: bool = False  # tries to set aside instructions or the articles (:mod:`rag.guard`)
+    digest: bool = False  # asks for the news about something, not one fact (:mod:`rag.digest_question`)
     terms: frozenset[str] = field(default_factory=frozenset)  # analysed terms of ``text``
     filters: SearchFilters | None = None
     embed_ms: float = 0.0
@@ -126,6 +128,7 @@ class QueryBuilder:
             search_vector=search_vector,
             follows_up=follows_up,
             overrides=asks_to_override(asked) or asks_to_override(text),
+            digest=asks_for_digest(asked) or asks_for_digest(text),
             terms=frozenset(analyze(text)),
             filters=searched,
             embed_ms=embed_ms,

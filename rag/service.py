@@ -59,9 +59,12 @@ class QAService:
         candidates: int,
         answer_passages: int,
         alternatives: Mapping[str, Answerer] | None = None,
+        digest_passages: int = 0,
     ):
         """``answerer`` answers by default; ``alternatives`` are the answerers a caller may choose by
-        name for one question (the chat's toggle, ``khabar ask --answerer``, eval side by side)."""
+        name for one question (the chat's toggle, ``khabar ask --answerer``, eval side by side).
+        ``digest_passages``: how many passages a digest question keeps and reads sentences from
+        (its answer is one entry per story, so it wants more articles than a fact does)."""
         self.index = index
         self.queries = queries
         self.retriever = retriever
@@ -72,8 +75,9 @@ class QAService:
         self.alternatives = dict(alternatives or {})
         self.top_k = top_k
         # The reranker may lift a candidate from below the cut: the steps see more than are kept.
-        self.candidates = max(candidates, top_k)
+        self.candidates = max(candidates, top_k, digest_passages)
         self.answer_passages = answer_passages
+        self.digest_passages = digest_passages
 
     def is_empty(self) -> bool:
         return self.index.count() == 0
@@ -124,13 +128,17 @@ class QAService:
             passages = self.retriever.retrieve(query, self.candidates)
         for step in self.passage_steps:
             passages = step.process(query, passages)
-        return Search(query, passages[: self.top_k])
+        keep = max(self.top_k, self.digest_passages) if query.digest else self.top_k
+        return Search(query, passages[:keep])
 
     def evidence_for(self, found: Search, passages: Sequence[Passage]) -> list[Evidence]:
         """The sentences the answerer chooses from, best first (``passages``: ``found.passages`` or
         a subset of them; answers quote the first ``answer_passages`` only, so a deeper retrieval,
         eval's top-10, answers alike)."""
-        evidence = self.evidence.score(found.query, list(passages[: self.answer_passages]))
+        read = self.answer_passages
+        if found.query.digest:
+            read = max(read, self.digest_passages)
+        evidence = self.evidence.score(found.query, list(passages[:read]))
         for step in self.evidence_steps:
             evidence = step.process(found.query, evidence)
         return evidence

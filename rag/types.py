@@ -18,6 +18,9 @@ class Evidence:
     similarity: float  # cosine similarity of sentence and question
     score: float  # what the answerer ranks by (similarity plus the passage's support)
     passage: Passage
+    # The date of an earlier report of the same story that this sentence is quoted instead of
+    # (:mod:`rag.stories`); "" when there is none.
+    first_reported: str = ""
 
 
 @dataclass
@@ -41,6 +44,9 @@ class Citation:
     # Quoted across languages: names and numbers it shares with the question, in both scripts
     # (as asked, as written), so a reader who cannot read the sentence sees what matched.
     matches: list[tuple[str, str]] = field(default_factory=list)
+    # The date of an earlier report of the same story this later one is quoted instead of ("" when
+    # none): readers are shown both dates.
+    first_reported: str = ""
 
 
 @dataclass
@@ -98,6 +104,9 @@ class Answer:
     # words), and what the reader should know about the dates behind the answer ("" when nothing).
     timeframe: str = ""
     time_note: str = ""
+    # What shape the answer has: "answer", or "timeline" for a digest question (one dated entry per
+    # story, newest first: :mod:`rag.digest`), which the faces show as a dated list.
+    kind: str = "answer"
 
     def to_dict(self) -> dict:
         data = asdict(self)

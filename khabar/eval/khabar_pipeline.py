@@ -17,7 +17,14 @@ from typing import Any
 
 from khabar.eval.build import BuildInfo, BuildProgress, components
 from khabar.eval.data import ArticleSet
-from khabar.settings import AnswerSettings, EvidenceSettings, GenerationSettings, RetrievalSettings, Settings
+from khabar.settings import (
+    AnswerSettings,
+    DigestSettings,
+    EvidenceSettings,
+    GenerationSettings,
+    RetrievalSettings,
+    Settings,
+)
 from rag.types import Answer, Evidence
 
 __all__ = [
@@ -42,6 +49,7 @@ ANSWER_SETTINGS = frozenset(
     | set(RetrievalSettings.model_fields)
     | set(EvidenceSettings.model_fields)
     | set(AnswerSettings.model_fields)
+    | set(DigestSettings.model_fields)
 ) - {"top_k"}
 
 

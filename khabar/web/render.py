@@ -161,7 +161,28 @@ def answer_markdown(answer: Answer, id_prefix: str, model: str = "") -> str:
         return "\n\n".join([*map(_note, time_notes(answer)), *lines])
     before, after = answer_notes(answer, model)
     before = time_notes(answer) + before
-    return "\n\n".join([*map(_note, before), _linked_text(answer, id_prefix), *map(_note, after)])
+    body = _timeline(answer, id_prefix) if answer.kind == "timeline" else _linked_text(answer, id_prefix)
+    return "\n\n".join([*map(_note, before), body, *map(_note, after)])
+
+
+def _timeline(answer: Answer, id_prefix: str) -> str:
+    """A digest's timeline as a dated list, newest first: date · headline — sentence [n] (a
+    generated summary first, then its dated sources [n] date · headline)."""
+    lines = []
+    for c in answer.citations:
+        first = (
+            f" *(first reported {escape_markdown(shown_date(c.first_reported))})*" if c.first_reported else ""
+        )
+        date = f"**{escape_markdown(shown_date(c.published))}**"
+        title = escape_markdown(c.title or c.article_id)
+        if answer.answerer == "generated":
+            lines.append(f"- {_marker_link(c, id_prefix)} {date} · {title}{first}")
+        else:
+            lines.append(
+                f"- {date} · {title} — {escape_markdown(c.sentence)} {_marker_link(c, id_prefix)}{first}"
+            )
+    listed = "\n".join(lines)
+    return f"{_linked_text(answer, id_prefix)}\n\n{listed}" if answer.answerer == "generated" else listed
 
 
 def _note(text: str) -> str:
