@@ -598,12 +598,18 @@ def serve(
     ingest_path: Annotated[
         list[Path] | None, typer.Option("--ingest", help="Ingest these files/folders before serving.")
     ] = None,
+    refresh_every: Annotated[
+        str | None,
+        typer.Option(help="Refresh the followed feeds this often while serving (e.g. 15m)."),
+    ] = None,
 ) -> None:
     """Start the web chat."""
+    from khabar.schedule import parse_interval
     from khabar.web.serve import launch, server_address
 
     settings = settings_mod.get_settings()
     try:
+        every = parse_interval(refresh_every) if refresh_every else None
         host, port = server_address(settings, host, port)
         from khabar.components import check_answerer
 
@@ -615,7 +621,7 @@ def serve(
         from khabar import components
 
         run_ingest(components.ingestor(settings), ingest_path, prune=False)
-    launch(settings, host=host, port=port)
+    launch(settings, host=host, port=port, refresh_every=every)
 
 
 # --- eval ---------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class Backend:
         # every article.
         self.cancel_upload = threading.Event()
         self.facets = read_facets()
+        self.feeds: Any = None  # a khabar.web.refresh.BackgroundRefresh under --refresh-every
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backend:

@@ -81,6 +81,7 @@ class ChatHandlers:
 
     def __init__(self, backend: Backend):
         self.backend = backend
+        self._seen_refreshes = 0  # background feed refreshes the header has been re-read after
 
     def respond(
         self,
@@ -224,6 +225,17 @@ class ChatHandlers:
             *filter_updates(backend.facets),
             header_html(backend.facets),
         )
+
+    def refresh_status(self) -> tuple[str, str]:
+        """The background feed refresh's line, and the header re-read once a refresh has
+        finished since the last look (new articles change its counts and dates)."""
+        feeds = self.backend.feeds
+        if feeds is None:
+            return "", header_html(self.backend.facets)
+        if feeds.runs != self._seen_refreshes:
+            self._seen_refreshes = feeds.runs
+            self.backend.refresh()
+        return feeds.status_html(), header_html(self.backend.facets)
 
     def cancel_add(self) -> str:
         """Ask the running upload to stop after the article it is storing (what was stored stays)."""

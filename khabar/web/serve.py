@@ -13,7 +13,19 @@ import gradio as gr
 
 from khabar.settings import Settings
 from khabar.web.backend import Backend
+from khabar.web.refresh import BackgroundRefresh
 from khabar.web.ui import CSS, THEME, build
+
+
+def refresh_feeds(settings: Settings):
+    """One refresh of the followed feeds, with a refresher of its own (closed after the run)."""
+    from khabar import components
+
+    refresher = components.feed_refresher(settings)
+    try:
+        return refresher.refresh()
+    finally:
+        refresher.close()
 
 
 def server_address(
@@ -50,14 +62,26 @@ def _port(raw: str) -> int:
 
 
 def launch(
-    settings: Settings, host: str | None = None, port: int | None = None, *, block: bool = True
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    block: bool = True,
+    refresh_every: float | None = None,
 ) -> gr.Blocks:
-    """Serve the chat at :func:`server_address`; ``block=False`` returns at once (tests)."""
+    """Serve the chat at :func:`server_address`; ``block=False`` returns at once (tests).
+    ``refresh_every``: seconds between refreshes of the followed feeds, in a thread (None: none);
+    the returned app's ``feed_refresh`` is that thread's :class:`BackgroundRefresh` (its ``stop``
+    ends it: closing the web server does not)."""
     host, port = server_address(settings, host, port)  # before the model loads: a bad port fails fast
     from khabar.components import check_answerer
 
     check_answerer(settings)  # and so does generated answering without a model
-    demo = build(Backend.from_settings(settings))
+    backend = Backend.from_settings(settings)
+    if refresh_every:
+        backend.feeds = BackgroundRefresh(lambda: refresh_feeds(settings), refresh_every).start()
+    demo = build(backend)
+    demo.feed_refresh = backend.feeds
     demo.queue(default_concurrency_limit=4)
     demo.launch(
         server_name=host,

@@ -21,6 +21,9 @@ EXAMPLES = [
     "अमेरिकी विदेश विभाग ने क्या चेतावनी दी?",
 ]
 
+# How often an open page asks what the background feed refresh did (a cheap read, no fetch).
+REFRESH_STATUS_SECONDS = 5.0
+
 # Local and generic fonts only: Gradio must not fetch fonts from the internet.
 THEME = gr.themes.Default(
     font=[
@@ -65,6 +68,11 @@ def build(backend: Backend) -> gr.Blocks:
         delete_cache=(3600, 3600),  # uploads are copied into the data dir; Gradio's copies can go
     ) as demo:
         header = gr.HTML(header_html(facets), elem_id="khabar-header", js_on_load=None)
+        if backend.feeds is not None:  # khabar serve --refresh-every
+            refresh_line = gr.HTML(backend.feeds.status_html(), elem_id="khabar-refresh", js_on_load=None)
+            gr.Timer(REFRESH_STATUS_SECONDS).tick(
+                handlers.refresh_status, None, [refresh_line, header], show_progress="hidden"
+            )
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 turns = gr.State([])
