@@ -91,6 +91,7 @@ class Passage:
     # score, times BM25's share of the fusion for this question (0 when BM25 did not find it).
     lexical: float = 0.0
     also_in: list[str] = field(default_factory=list)  # near-duplicate articles folded into this one
+    text_from: str = ""  # "feed summary" when the stored text is a feed entry's, not its page's
 
     @classmethod
     def from_metadata(cls, chunk_id: str, metadata: dict, text: str, score: float, rank: int) -> Passage:
@@ -110,6 +111,7 @@ class Passage:
             end=int(m.get("end", 0)),
             score=score,
             rank=rank,
+            text_from=str(m.get("text_from") or ""),
         )
 
 

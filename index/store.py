@@ -75,6 +75,9 @@ def article_metadata(article: Article) -> dict[str, Any]:
         "language": article.language,
         "path": article.path,
         "content_hash": article.content_hash,
+        # Where the stored text came from when it is not the article itself: "feed summary" for a
+        # feed entry whose page could not be fetched (ingest.web.refresh); "" otherwise.
+        "text_from": article.extra.get("from", ""),
     }
 
 

@@ -33,6 +33,11 @@ def fallback_note(reason: str) -> str:
     return f"The language model's answer was not shown: {why}. The answer below is quoted from the articles."
 
 
+def text_from_label(text_from: str) -> str:
+    """What a reader is told of a text that is not the article's own ("feed summary")."""
+    return f"text from the {text_from}: the article's page could not be fetched" if text_from else ""
+
+
 def time_notes(answer: Answer) -> list[str]:
     """The question's time frame, and what the reader should know about the dates behind the
     answer (a window that found nothing, only undated articles); shown declined or not."""

@@ -507,7 +507,7 @@ def print_verification(answer) -> list[str]:
 
 def print_answer(answer) -> None:
     from index.records import shown_date
-    from khabar.answer_notes import time_notes
+    from khabar.answer_notes import text_from_label, time_notes
 
     after = print_verification(answer)
     for note in time_notes(answer):
@@ -538,6 +538,8 @@ def print_answer(answer) -> None:
         markers = "".join(f"[{x.marker}]" for x in cites)
         head = " — ".join(x for x in (c.title or c.article_id, c.source, shown_date(c.published)) if x)
         console.print(Text(f"{markers} {head} ({c.language or '?'}) · {c.article_id}", style="bold"))
+        if c.text_from:
+            console.print(Text(f"  ({text_from_label(c.text_from)})", style="dim"))
         body = Text(c.passage)
         for x in cites:
             body.stylize("bold black on yellow", *x.highlight)

@@ -64,6 +64,7 @@ def make_citation(marker: int, ev: Evidence, question: Query | None = None) -> C
         score=round(ev.score, 4),
         matches=shared_terms(question.text, ev.text) if question is not None and cross else [],
         first_reported=ev.first_reported,
+        text_from=p.text_from,
     )
 
 

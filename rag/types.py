@@ -47,6 +47,9 @@ class Citation:
     # The date of an earlier report of the same story this later one is quoted instead of ("" when
     # none): readers are shown both dates.
     first_reported: str = ""
+    # "feed summary" when the article's stored text is its feed entry's (its page could not be
+    # fetched): shown, so a reader knows the quote is from a teaser, not the article.
+    text_from: str = ""
 
 
 @dataclass

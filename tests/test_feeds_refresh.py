@@ -13,6 +13,8 @@ import pytest
 from index.records import Article
 from ingest.web.refresh import FROM_SUMMARY, FeedRefresher, NotAFeed
 from khabar import components
+from khabar.web.render import passages_html
+from tests.factories import make_passage
 from tests.http_site import Page, Site, serve_site
 from tests.test_cli import cli  # noqa: F401 (the fixture)
 from tests.test_fetch import EN_BODY, HI_BODY, article_page
@@ -239,6 +241,13 @@ def test_a_summary_article_is_marked(site, refresher):
     # The mark travels with the article handed to the ingestor.
     entry = refresher.store.entry(site.url("/rss.xml"), "rss-3")
     assert entry is not None and entry.fetched_from == "summary" and FROM_SUMMARY == "feed summary"
+    # ... is stored with its chunks, and shown with every passage and citation of it.
+    stored = refresher.ingestor.index.stored_fields(entry.content_hash)
+    assert stored is not None and stored["text_from"] == "feed summary"
+    passage = make_passage(entry.article, GONE_SUMMARY, 1, text_from=stored["text_from"])
+    shown = passages_html([passage], "t")
+    assert "text from the feed summary: the article&#x27;s page could not be fetched" in shown
+    assert "could not be fetched" not in passages_html([make_passage("other", "Text.", 1)], "t")
 
 
 def test_url_held_articles_survive_prune_and_verify(refresher, tmp_path: Path):

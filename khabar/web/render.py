@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from index.records import Passage, shown_date
-from khabar.answer_notes import answer_notes, time_notes
+from khabar.answer_notes import answer_notes, text_from_label, time_notes
 from rag.types import Answer, Citation
 
 if TYPE_CHECKING:  # only for the annotation: rendering needs no ingest code
@@ -213,7 +213,9 @@ def partial_markdown(text: str) -> str:
 # --- the sources panel -----------------------------------------------------------------------
 
 
-def _meta_line(source: str, published: str, language: str, url: str, article_id: str) -> str:
+def _meta_line(
+    source: str, published: str, language: str, url: str, article_id: str, text_from: str = ""
+) -> str:
     bits = []
     if source:
         bits.append(f'<span class="khabar-source-name">{esc(source)}</span>')
@@ -227,6 +229,8 @@ def _meta_line(source: str, published: str, language: str, url: str, article_id:
     elif url:
         bits.append(f'<span class="khabar-url">{esc(url)}</span>')
     bits.append(f'<span class="khabar-id">{esc(article_id)}</span>')
+    if text_from:
+        bits.append(f'<span class="khabar-text-from">{esc(text_from_label(text_from))}</span>')
     return " · ".join(bits)
 
 
@@ -269,7 +273,14 @@ def citations_html(citations: Sequence[Citation], id_prefix: str) -> str:
             _card(
                 markers=[c.marker for c in group],
                 title=first.title or first.article_id,
-                meta=_meta_line(first.source, first.published, first.language, first.url, first.article_id),
+                meta=_meta_line(
+                    first.source,
+                    first.published,
+                    first.language,
+                    first.url,
+                    first.article_id,
+                    first.text_from,
+                ),
                 body=passage_html(first.passage, marks, id_prefix),
                 language=first.language,
                 card_id=f"{id_prefix}-card-{i + 1}",
@@ -300,7 +311,7 @@ def passages_html(passages: Sequence[Passage], id_prefix: str, limit: int = 5) -
         _card(
             markers=[],
             title=p.title or p.article_id,
-            meta=_meta_line(p.source, p.published, p.language, p.url, p.article_id)
+            meta=_meta_line(p.source, p.published, p.language, p.url, p.article_id, p.text_from)
             # The score's kind depends on the retrieval settings (reranked cosine blend, RRF, BM25),
             # so it is named for what it does: the order the passages were looked at in.
             + f' · <span class="khabar-score" title="retrieval score: passages are ordered by it">'
