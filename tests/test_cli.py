@@ -260,7 +260,11 @@ def launched(monkeypatch) -> list[tuple[str, int]]:
     import khabar.web.serve as serve_mod
 
     seen: list[tuple[str, int]] = []
-    monkeypatch.setattr(serve_mod, "launch", lambda settings, host, port: seen.append((host, port)))
+
+    def launch(settings, host, port, refresh_every=None):
+        seen.append((host, port))
+
+    monkeypatch.setattr(serve_mod, "launch", launch)
     for name in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
         monkeypatch.delenv(name, raising=False)
     return seen
