@@ -342,8 +342,8 @@ class TimeRules:
     def filters(self, frame: TimeFrame | None, base: SearchFilters | None) -> SearchFilters | None:
         """``base`` narrowed to ``frame``; without one, ``base`` as it is: articles dated after now
         are then dropped after retrieval (:class:`rag.recency.TimeOrder`), since a Chroma where
-        clause on every question cost 27 ms of a 17 ms dense search on xquad-hi-dev, and an
-        article from the future is rare outside replayed evaluations."""
+        clause on every question costs more than the dense search itself (README, evaluation:
+        time-awareness), and an article from the future is rare outside replayed evaluations."""
         if frame is None:
             return base
         return frame.filters(base, keep_undated=self.undated != "drop")
