@@ -39,7 +39,7 @@ from index.chroma import (
     validate_index_name,
 )
 from index.feeds import FeedStore
-from index.filters import to_metadata_filters
+from index.filters import matches, to_metadata_filters
 from index.lexical import LexicalIndex, to_passages
 from index.lock import LOCK_FILE, write_lock
 from index.manifest import Manifest
@@ -89,6 +89,26 @@ def chroma_similarity_to_cosine(similarity: float) -> float:
     return 1.0 + math.log(similarity) if similarity > 0 else -1.0
 
 
+def _plain_depths(top_k: int, oversample: int) -> list[int]:
+    """Depths of the plain searches tried before Chroma's filter: four times ``top_k``, then four
+    times deeper, up to ``oversample`` times ``top_k`` (none when ``oversample`` is 1)."""
+    depths, multiple = [], min(4, oversample)
+    while 1 < multiple <= oversample:
+        depths.append(top_k * multiple)
+        multiple = oversample if multiple < oversample < multiple * 4 else multiple * 4
+    return depths
+
+
+def _passages(found: list[tuple[BaseNode, float]]) -> list[Passage]:
+    """Passages ranked in the order found, scored by cosine."""
+    return [
+        Passage.from_metadata(
+            node.node_id, node.metadata, node.get_content(), chroma_similarity_to_cosine(sim), rank
+        )
+        for rank, (node, sim) in enumerate(found, start=1)
+    ]
+
+
 @dataclass
 class StoredSentences:
     """Every stored sentence of one article content, in stored order, and their vectors."""
@@ -115,6 +135,7 @@ class StorageConfig:
     chroma: ChromaConfig
     data_dir: Path
     ef_search: int = 500
+    filter_oversample: int = 16
 
 
 @dataclass(frozen=True)
@@ -445,8 +466,30 @@ class Index:
     def dense_search(
         self, vector: Sequence[float], top_k: int, filters: SearchFilters | None = None
     ) -> list[Passage]:
-        """The ``top_k`` chunks nearest to ``vector`` that pass ``filters``; score = cosine."""
+        """The ``top_k`` chunks nearest to ``vector`` that pass ``filters``; score = cosine.
+
+        A filtered search first keeps the passing chunks of plain searches up to
+        ``filter_oversample`` times as deep (:func:`_plain_depths`): local Chroma evaluates a
+        ``where`` clause over every chunk it matches before the vector search, so a broad filter (a
+        year, a language, "or undated") cost seconds on a large collection while a plain search
+        costs milliseconds, and no Chroma option plans this. When a plain search holds ``top_k``
+        passing chunks, they are exactly the filtered search's first ``top_k`` (up to HNSW's
+        approximation); when it holds the whole collection, every passing chunk. Otherwise the
+        passing chunks are rare near the question, and Chroma's own filter answers (cheap when
+        few chunks match).
+        """
         self._refresh()
+        if filters is not None and not filters.is_empty():
+            for depth in _plain_depths(top_k, self._storage.filter_oversample):
+                plain = self._nearest(vector, depth, None)
+                kept = [(node, sim) for node, sim in plain if matches(node.metadata, filters)]
+                if len(kept) >= top_k or len(plain) < depth:
+                    return _passages(kept[:top_k])
+        return _passages(self._nearest(vector, top_k, filters))
+
+    def _nearest(
+        self, vector: Sequence[float], top_k: int, filters: SearchFilters | None
+    ) -> list[tuple[BaseNode, float]]:
         result = self._stores.chunks.query(
             VectorStoreQuery(
                 query_embedding=list(vector),
@@ -456,12 +499,7 @@ class Index:
         )
         nodes = result.nodes or []
         similarities = result.similarities or [0.0] * len(nodes)
-        return [
-            Passage.from_metadata(
-                node.node_id, node.metadata, node.get_content(), chroma_similarity_to_cosine(sim or 0.0), rank
-            )
-            for rank, (node, sim) in enumerate(zip(nodes, similarities, strict=True), start=1)
-        ]
+        return [(node, sim or 0.0) for node, sim in zip(nodes, similarities, strict=True)]
 
     def lexical_search(
         self,

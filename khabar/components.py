@@ -67,6 +67,7 @@ def storage_config(settings: Settings) -> StorageConfig:
         ),
         data_dir=Path(settings.data_dir),
         ef_search=settings.chroma_ef_search,
+        filter_oversample=settings.chroma_filter_oversample,
     )
 
 

@@ -58,6 +58,16 @@ class StorageSettings(BaseSettings):
             "different top-50 lists in two processes; enough breadth makes dense search repeatable."
         ),
     )
+    chroma_filter_oversample: int = Field(
+        16,
+        ge=1,
+        description=(
+            "A filtered dense search (language, source, dates) first keeps the passing chunks of "
+            "plain searches 4, then up to this many times as deep, and asks Chroma's own filter only "
+            "when too few pass: local Chroma's filter costs time per matching chunk, seconds for a "
+            "broad filter on a large collection. 1 always uses Chroma's filter."
+        ),
+    )
     write_lock_timeout: float = Field(
         600.0,
         ge=0,

@@ -45,7 +45,7 @@ BUILD_RECORD = "eval-build.json"  # beside the manifest: how the index was first
 # figures can be told apart (the ablation in bench/ changes exactly these). Whole typed parts, so
 # a new answer-shaping setting is recorded without anyone remembering to list it.
 ANSWER_SETTINGS = frozenset(
-    {"chroma_ef_search"}
+    {"chroma_ef_search", "chroma_filter_oversample"}
     | set(RetrievalSettings.model_fields)
     | set(EvidenceSettings.model_fields)
     | set(AnswerSettings.model_fields)
