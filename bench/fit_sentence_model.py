@@ -65,13 +65,14 @@ def collect(
             print(f"{name}: the eval index was {info.status}; figures are for this index", file=sys.stderr)
         service = components.service(settings, info.index_name)
         assert not any(isinstance(s, LearnedSentenceOrder) for s in service.evidence_steps)
+        quoting = getattr(service.answerer, "answerer", service.answerer)  # inside the digest router
         for q in load_questions(folder / "questions.jsonl"):
             if not q.answerable:
                 continue
             found = service.search(q.question)
             evidence = service.evidence_for(found, found.passages)
             head = evidence[:candidates]
-            declined = not service.answerer.select(evidence, found.query.language)
+            declined = not quoting.select(evidence, found.query.language)
             y = np.asarray([answer_contains(e.text, q.answers) for e in head], dtype=bool)
             rows.append(features.matrix(found.query, head))
             labels.append(y)
