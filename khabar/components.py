@@ -17,7 +17,7 @@ from typing import Any
 from llama_index.core.llms import ChatMessage, MessageRole
 
 from index.chroma import ChromaConfig
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, load_embedder, resolved_runtime
 from index.language import detect_language
 from index.spec import IndexSpec, code_fingerprint
 from index.store import Index, LexicalConfig, StorageConfig, index_folder, index_names
@@ -110,7 +110,8 @@ def index_path(settings: Settings, name: str | None = None) -> Path:
 
 def embedder(settings: Settings) -> Embedder:
     """The configured model, loaded once per process and configuration."""
-    set_model_threads(settings.embed_threads)
+    if resolved_runtime(settings.embed_model, settings.embed_runtime) == "torch":
+        set_model_threads(settings.embed_threads)  # imports torch: not on the ONNX runtimes
     return load_embedder(
         settings.embed_model,
         Path(settings.model_cache_dir),
