@@ -485,6 +485,12 @@ class LexicalIndex:
                 if self._chunk_ids[doc] in texts
             ]
 
+    def load(self) -> None:
+        """Load (or build) the BM25 matrix now rather than on the first search: a service warming
+        up while nothing waits on it (``khabar serve`` loads it beside Gradio's import)."""
+        with self._lock, self.store.reading():
+            self._ensure_built()
+
     def stats(self) -> CollectionStats:
         """Distinct languages and sources, the span of dated articles, and counts: from the store's
         aggregates, or counted over the rows the index was built from."""

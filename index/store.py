@@ -641,6 +641,21 @@ class Index:
         """Languages, sources, date span and size: an aggregate query, not a scan of every chunk."""
         return self._lexical.stats()
 
+    def warm_up(self, dense: bool = True, lexical: bool = True) -> None:
+        """Load now what the first question would load: Chroma's chunk vectors (its HNSW index, read
+        from disk on the first read of a vector: seconds at 100k chunks), the collection's
+        :meth:`stats` (kept per generation; the chat's filters read them) and the BM25 matrix.
+
+        Reading one stored vector is what loads the HNSW index; no question vector is needed, so
+        this can run while the model is still loading. An empty index loads nothing.
+        """
+        self._refresh()
+        if dense:
+            self._stores.chunk_collection.get(limit=1, include=["embeddings"])
+        self.stats()
+        if lexical:
+            self._lexical.load()
+
 
 def _unreadable(collection: Any, content_hashes: list[str], batch: int) -> set[str]:
     def readable(**query: Any) -> bool:

@@ -9,15 +9,15 @@ embedder, a shared Chroma server, a generated-answer backend) is chosen here and
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from llama_index.core.llms import ChatMessage, MessageRole
 
 from index.chroma import ChromaConfig
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, load_embedder, resolved_runtime
 from index.language import detect_language
 from index.spec import IndexSpec, code_fingerprint
 from index.store import Index, LexicalConfig, StorageConfig, index_folder, index_names
@@ -111,7 +111,8 @@ def index_path(settings: Settings, name: str | None = None) -> Path:
 
 def embedder(settings: Settings) -> Embedder:
     """The configured model, loaded once per process and configuration."""
-    set_model_threads(settings.embed_threads)
+    if resolved_runtime(settings.embed_model, settings.embed_runtime) == "torch":
+        set_model_threads(settings.embed_threads)  # imports torch: not on the ONNX runtimes
     return load_embedder(
         settings.embed_model,
         Path(settings.model_cache_dir),
@@ -339,13 +340,20 @@ def service(
     """The question-answering service over one index, its stages as configured (``connected``: a
     llama-index LLM to use instead of the configured one)."""
     languages = tuple(settings.languages)
-    # lingua loads its models on first use, per script and n-gram length: a one-word warm-up left
-    # most of the loading to the first question. Loaded beside the embedding model, not after it.
-    warming = threading.Thread(target=_warm_language_detector, args=(languages,), daemon=True)
-    if warm_up:
-        warming.start()
-    model = embedder(settings)
-    index = open_index(settings, name)
+    # Loaded side by side, each in its own thread: lingua's models (loaded on first use, per script
+    # and n-gram length: a one-word warm-up left most of it to the first question), the index with
+    # the vectors and BM25 matrix its first search would load (Chroma's HNSW loads in C, beside the
+    # model's ONNX sessions), and the model here.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="khabar-warm-up") as pool:
+        opening = pool.submit(_open_index, settings, name, warm_up)  # first: lingua holds the GIL
+        if warm_up:
+            pool.submit(_warm_language_detector, languages)
+        model = embedder(settings)
+        if warm_up:
+            # The first forward pass pays the runtime's one-time set-up: pay it here, not on a question.
+            model.embed_query("warm-up")
+        aligner = word_aligner(settings, model)
+        index = opening.result()
     candidates = max(settings.rerank_depth, settings.top_k)
     evidence = SentenceEvidence(
         index,
@@ -353,7 +361,6 @@ def service(
         settings.evidence_rank_weight,
         min_sentence_terms=settings.min_sentence_terms,
     )
-    aligner = word_aligner(settings, model)
     # Articles dated after now dropped; under a time frame, newer or dated passages first.
     time_order = [
         TimeOrder(settings.time_undated, settings.time_recency_weight, settings.time_recency_half_life_days)
@@ -422,11 +429,14 @@ def service(
         alternatives=choices,
         digest_passages=settings.digest_passages,
     )
-    if warm_up:
-        # The first forward pass pays torch's one-time set-up: pay it here, not on a question.
-        model.embed_query("warm-up")
-        warming.join()
     return qa
+
+
+def _open_index(settings: Settings, name: str | None, warm_up: bool) -> Index:
+    index = open_index(settings, name)
+    if warm_up:
+        index.warm_up(lexical=settings.retrieval_mode != "dense")
+    return index
 
 
 # A question-sized sentence per script the questions come in: what a real first question loads.

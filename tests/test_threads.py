@@ -11,7 +11,7 @@ from khabar import components
 def test_embed_threads_setting_limits_torch_and_zero_leaves_it(make_settings):
     before = torch.get_num_threads()
     try:
-        components.embedder(make_settings(embed_threads=1))
+        components.embedder(make_settings(embed_threads=1, embed_runtime="torch"))
         assert torch.get_num_threads() == 1
         set_model_threads(0)
         assert torch.get_num_threads() == 1  # 0 changes nothing

@@ -6,6 +6,14 @@ from index.embedding.embedder import (
     SentenceTransformerEmbedder,
     TokenEncoder,
     load_embedder,
+    resolved_runtime,
 )
 
-__all__ = ["BUNDLED_E5", "Embedder", "SentenceTransformerEmbedder", "TokenEncoder", "load_embedder"]
+__all__ = [
+    "BUNDLED_E5",
+    "Embedder",
+    "SentenceTransformerEmbedder",
+    "TokenEncoder",
+    "load_embedder",
+    "resolved_runtime",
+]

@@ -69,8 +69,7 @@ def load_embedder(
     ``auto`` is onnx-int8 for the bundled model, whose quality it was measured to keep, and torch
     for any other.
     """
-    if runtime == "auto":
-        runtime = "onnx-int8" if name == BUNDLED_E5 else "torch"
+    runtime = resolved_runtime(name, runtime)
     if runtime != "torch":
         from index.embedding.onnx import OnnxEmbedder
 
@@ -90,6 +89,14 @@ def load_embedder(
         query_prefix,
         passage_prefix,
     )
+
+
+def resolved_runtime(name: str, runtime: str) -> str:
+    """What runs the model named ``name`` under the ``runtime`` setting: ``auto`` is onnx-int8 for
+    the bundled model and torch for any other."""
+    if runtime == "auto":
+        return "onnx-int8" if name == BUNDLED_E5 else "torch"
+    return runtime
 
 
 def resolve_model_path(name: str, cache_dir: Path) -> str:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-
-import gradio as gr
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from khabar.settings import Settings
 from khabar.web.backend import Backend
 from khabar.web.refresh import BackgroundRefresh
-from khabar.web.ui import CSS, THEME, build
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 
 def refresh_feeds(settings: Settings):
@@ -77,7 +79,14 @@ def launch(
     from khabar.components import check_answerer
 
     check_answerer(settings)  # and so does generated answering without a model
-    backend = Backend.from_settings(settings)
+    # The service loads in a thread while Gradio is imported here (the page needs the service,
+    # so it is laid out after): ONNX Runtime and Chroma load the model and the vectors in C code
+    # that lets go of the GIL, on the other core, while the import holds it (`bench/scale.py cold`).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="khabar-backend") as pool:
+        building = pool.submit(Backend.from_settings, settings)
+        from khabar.web.ui import CSS, THEME, build  # imports Gradio
+
+        backend = building.result()
     if refresh_every:
         backend.feeds = BackgroundRefresh(lambda: refresh_feeds(settings), refresh_every).start()
     demo = build(backend)
