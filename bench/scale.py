@@ -548,11 +548,11 @@ with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
 settings = Settings(data_dir=sys.argv[1], index_name=sys.argv[2])
-demo = serve.launch(settings, host="127.0.0.1", port=port, block=False)
+served = serve.launch(settings, host="127.0.0.1", port=port, block=False)
 t2 = time.perf_counter()
 answer = made["backend"].service.ask(sys.argv[3])
 t3 = time.perf_counter()
-demo.close()
+served.close()
 print(json.dumps({"imports_s": t1 - t0, "build_service_s": made["build_s"],
                   "launch_web_s": t2 - t1 - made["build_s"], "first_answer_s": t3 - t2,
                   "serve_to_first_answer_s": t3 - t0, "answer": answer.text[:80]}), flush=True)

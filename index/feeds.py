@@ -14,10 +14,10 @@ unchanged entry costs no request and an updated one is fetched again.
 
 from __future__ import annotations
 
-import sqlite3
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
+
+from index.sqlite_file import SqliteFile
 
 FEEDS_FILE = "feeds.sqlite"  # the SQLite feed store's file in the index's side folder
 
@@ -95,17 +95,10 @@ class FeedStore(ABC):
     def put_entry(self, state: EntryState) -> None: ...
 
 
-class SqliteFeedStore(FeedStore):
+class SqliteFeedStore(SqliteFile, FeedStore):
     """The feed store in one SQLite file."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._db = sqlite3.connect(path)
-        self._db.executescript(SCHEMA)
-        self._db.commit()
-
-    def close(self) -> None:
-        self._db.close()
+    schema = SCHEMA
 
     def add(self, feed: Feed) -> None:
         self._db.execute("INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?)", _feed_row(feed))

@@ -16,10 +16,10 @@ collection on the shared Chroma server (http mode), where every app process sees
 
 from __future__ import annotations
 
-import sqlite3
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
+
+from index.sqlite_file import SqliteFile
 
 MANIFEST_FILE = "manifest.sqlite"  # the SQLite manifest's file in the index's side folder
 
@@ -143,17 +143,10 @@ class Manifest(ABC):
         """files, articles (names), stored (complete contents) and their chunks."""
 
 
-class SqliteManifest(Manifest):
+class SqliteManifest(SqliteFile, Manifest):
     """The manifest in one SQLite file."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._db = sqlite3.connect(path)
-        self._db.executescript(SCHEMA)
-        self._db.commit()
-
-    def close(self) -> None:
-        self._db.close()
+    schema = SCHEMA
 
     # files -------------------------------------------------------------------------------
     def file_unchanged(self, path: str, size: int, mtime_ns: int) -> bool:

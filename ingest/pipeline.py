@@ -196,6 +196,15 @@ class Ingestor:
         finally:
             self._stop = _never
 
+    def _begin_run(self) -> tuple[float, IngestReport]:
+        """When the run started and its empty report; every run (files or read articles) starts
+        here, so both fill the lexical index of an index built before ingestion fed it (once,
+        from Chroma) before they write anything."""
+        started = time.perf_counter()
+        if self.index.lexical_needs_filling():
+            self.index.fill_lexical()
+        return started, IngestReport()
+
     def _ingest_read(
         self,
         articles: list[Article],
@@ -203,10 +212,7 @@ class Ingestor:
         progress: ProgressCallback | None,
         state: Progress,
     ) -> IngestReport:
-        started = time.perf_counter()
-        report = IngestReport()
-        if self.index.lexical_needs_filling():
-            self.index.fill_lexical()
+        started, report = self._begin_run()
         report.files.extend(FileResult(p.path, "skipped", problems=[p]) for p in problems)
         for article in articles:
             if self._stop():
@@ -238,11 +244,7 @@ class Ingestor:
         state: Progress,
         check: bool,
     ) -> IngestReport:
-        started = time.perf_counter()
-        report = IngestReport()
-        if self.index.lexical_needs_filling():
-            # An index built before ingestion fed the lexical index: fill it once from Chroma.
-            self.index.fill_lexical()
+        started, report = self._begin_run()
         if check:
             report.verified = verify(self.index, self._embed, self.index_titles)
         targets: list[tuple[Path, Path]] = []

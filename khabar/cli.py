@@ -604,11 +604,20 @@ def serve(
         str | None,
         typer.Option(help="Refresh the followed feeds this often while serving (e.g. 15m)."),
     ] = None,
+    uploads: Annotated[
+        bool | None,
+        typer.Option(
+            "--uploads/--no-uploads",
+            help="Offer the upload tab (default: KHABAR_WEB_UPLOADS); --no-uploads on a reader host.",
+        ),
+    ] = None,
 ) -> None:
     """Start the web chat."""
     from khabar.schedule import parse_interval
     from khabar.web.serve import launch, server_address
 
+    if uploads is not None:
+        settings_mod.configure(web_uploads=uploads)
     settings = settings_mod.get_settings()
     try:
         every = parse_interval(refresh_every) if refresh_every else None

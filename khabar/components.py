@@ -29,7 +29,7 @@ from ingest.web.refresh import FeedRefresher
 from khabar.jsonl import append_jsonl
 from khabar.settings import Settings
 from rag.alignment import PassageTieBreak, SentenceTieBreak, WordAligner
-from rag.answer import ExtractiveAnswerer
+from rag.answer import DeclineThresholds, ExtractiveAnswerer
 from rag.condense import FollowUpCondenser
 from rag.digest import DigestAnswerer, TimelineAnswerer
 from rag.evidence import SentenceEvidence
@@ -274,16 +274,14 @@ def answerers(
     else the one the settings name). Each answers a digest question with a dated timeline."""
     extractive = ExtractiveAnswerer(
         settings.answer_sentences,
-        settings.min_evidence_score,
+        DeclineThresholds(settings.min_evidence_score, settings.min_evidence_score_cross_lingual),
         settings.answer_margin,
-        settings.min_evidence_score_cross_lingual,
         settings.answer_type_sentences,
     )
     timeline = TimelineAnswerer(
         stories(settings, evidence),
         settings.digest_articles,
-        settings.digest_min_score,
-        settings.digest_min_score_cross_lingual,
+        DeclineThresholds(settings.digest_min_score, settings.digest_min_score_cross_lingual),
     )
     choices: dict[str, Answerer] = {"extractive": DigestAnswerer(extractive, timeline)}
     connected = connected if connected is not None else llm(settings)

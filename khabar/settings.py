@@ -600,6 +600,14 @@ class ServeSettings(BaseSettings):
             "`khabar serve --port` wins over both."
         ),
     )
+    web_uploads: bool = Field(
+        True,
+        description=(
+            "Whether the web chat offers its upload tab, which writes to the index. Off on reader "
+            "hosts: with several app processes on one Chroma server only one host may write (the "
+            "write lock is a local file lock). `khabar serve --no-uploads` turns it off too."
+        ),
+    )
 
 
 class FetchSettings(BaseSettings):

@@ -12,7 +12,7 @@ questions, and picks the threshold with the best F1 of declining among those tha
 small capped share of the answerable questions. (The score separated better under such a cap
 than the bare cosine.)
 
-Cross-lingual questions get their own threshold (``min_score_cross_lingual``): an English
+Cross-lingual questions get their own threshold (``DeclineThresholds.cross_lingual``): an English
 question's cosine to the Hindi sentence that answers it runs lower than a Hindi question's, so
 one threshold for both declined answerable English questions far more often than Hindi ones.
 Both thresholds come from the same fit, one per kind of pair (figures:
@@ -22,6 +22,7 @@ Both thresholds come from the same fit, one per kind of pair (figures:
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from index.records import Passage
 from rag.answer_type import AnswerType, expected_type, supports
@@ -38,6 +39,25 @@ OVERRIDE_REASON = (
 def is_cross_lingual(question_language: str, passage_language: str) -> bool:
     """Whether the question and the passage are known to be in different languages (unknown = no)."""
     return bool(question_language and passage_language and question_language != passage_language)
+
+
+@dataclass(frozen=True)
+class DeclineThresholds:
+    """The evidence score a quoted sentence needs, by whether it is in the question's language.
+
+    One record and one rule for every answerer that declines on the evidence score (the
+    extractive answer, the digest timeline), so the choice between the two thresholds cannot
+    drift apart between them; each answerer gets its own values (from its settings)."""
+
+    same_language: float
+    cross_lingual: float  # lower: cosines across languages run lower
+
+    def for_languages(self, question_language: str, passage_language: str) -> float:
+        """The threshold for a sentence in ``passage_language`` answering a question in
+        ``question_language`` (an unknown language counts as the same)."""
+        if is_cross_lingual(question_language, passage_language):
+            return self.cross_lingual
+        return self.same_language
 
 
 def make_citation(marker: int, ev: Evidence, question: Query | None = None) -> Citation:
@@ -72,17 +92,13 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         max_sentences: int,
-        min_score: float,
+        thresholds: DeclineThresholds,
         margin: float,
-        min_score_cross_lingual: float | None = None,
         answer_type_sentences: int = 0,
     ):
         self.max_sentences = max_sentences
-        self.min_score = min_score
+        self.thresholds = thresholds
         self.margin = margin
-        self.min_score_cross_lingual = (
-            min_score if min_score_cross_lingual is None else min_score_cross_lingual
-        )
         self.answer_type_sentences = answer_type_sentences
 
     def lacks_answer_type(self, query: Query, evidence: list[Evidence]) -> AnswerType | None:
@@ -98,9 +114,9 @@ class ExtractiveAnswerer:
 
     def threshold(self, evidence: list[Evidence], question_language: str = "") -> float:
         """The decline threshold for this question and its best sentence's language."""
-        if evidence and is_cross_lingual(question_language, evidence[0].passage.language):
-            return self.min_score_cross_lingual
-        return self.min_score
+        return self.thresholds.for_languages(
+            question_language, evidence[0].passage.language if evidence else ""
+        )
 
     def select(self, evidence: list[Evidence], question_language: str = "") -> list[Evidence]:
         """The sentences to quote, in the order given: the first whenever the best evidence score

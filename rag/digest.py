@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from index.records import Passage
-from rag.answer import DECLINE_TEXT, OVERRIDE_REASON, is_cross_lingual, make_citation
+from rag.answer import DECLINE_TEXT, OVERRIDE_REASON, DeclineThresholds, make_citation
 from rag.query import Query
 from rag.stages import Answerer
 from rag.stories import Stories, best_per_article, day_label, newest_first
@@ -48,27 +48,20 @@ class TimelineAnswerer:
         self,
         stories: Stories,
         articles: int,
-        min_score: float,
-        min_score_cross_lingual: float | None = None,
+        thresholds: DeclineThresholds,
         candidates: int = 0,
     ):
-        """``articles``: most entries; ``min_score``: evidence score a sentence needs to be an entry
-        (below it for every article, the question is declined), ``min_score_cross_lingual`` when
-        the sentence is in another language than the question (cosines across languages run lower);
-        ``candidates``: articles grouped into stories before the best ``articles`` stories are kept
-        (default: three per entry)."""
+        """``articles``: most entries; ``thresholds``: evidence score a sentence needs to be an
+        entry, by whether it is in the question's language (below it for every article, the
+        question is declined); ``candidates``: articles grouped into stories before the best
+        ``articles`` stories are kept (default: three per entry)."""
         self.stories = stories
         self.articles = articles
-        self.min_score = min_score
-        self.min_score_cross_lingual = (
-            min_score if min_score_cross_lingual is None else min_score_cross_lingual
-        )
+        self.thresholds = thresholds
         self.candidates = candidates or 3 * articles
 
     def threshold(self, query: Query, ev: Evidence) -> float:
-        if is_cross_lingual(query.language, ev.passage.language):
-            return self.min_score_cross_lingual
-        return self.min_score
+        return self.thresholds.for_languages(query.language, ev.passage.language)
 
     def entries(
         self, query: Query, evidence: Sequence[Evidence], passages: Sequence[Passage]
@@ -101,7 +94,7 @@ class TimelineAnswerer:
                 else "no passages matched the question and filters"
                 if not passages
                 else f"no article's best sentence reaches the timeline's evidence score "
-                f"{self.threshold(query, evidence[0]) if evidence else self.min_score:.3f}"
+                f"{self.threshold(query, evidence[0]) if evidence else self.thresholds.same_language:.3f}"
                 + (f" (the best is {best:.3f})" if best is not None else "")
             )
             return Answer(

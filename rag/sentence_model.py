@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from index.bridge import NameBridge
 
+from index.bridge import NameBridge
 from rag.answer import is_cross_lingual
 from rag.answer_type import AnswerType, expected_type, supports
 from rag.evidence import term_overlap

@@ -9,7 +9,7 @@ from index.embedding.embedder import truncated_encoder
 from index.records import Passage
 from khabar.settings import Settings
 from rag.alignment import PassageTieBreak, SentenceTieBreak, WordAligner
-from rag.answer import ExtractiveAnswerer
+from rag.answer import DeclineThresholds, ExtractiveAnswerer
 from rag.types import Evidence
 from tests.factories import make_passage, make_query
 
@@ -119,7 +119,7 @@ def test_near_tied_passages_are_reordered_by_their_best_aligned_close_sentence()
 
 
 def test_answerer_reads_the_best_score_wherever_a_tie_break_put_it():
-    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01, min_score_cross_lingual=0.8)
+    answerer = ExtractiveAnswerer(max_sentences=2, thresholds=DeclineThresholds(0.875, 0.8), margin=0.01)
     reordered = [ev("the answer", 0.805), ev("topic", 0.81), ev("other", 0.79)]
     answer = answerer.answer(make_query("Whom did Kim meet?", "en"), reordered, [HINDI])
     assert not answer.declined and answer.confidence == 0.81

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.records import Passage
-from rag.answer import DECLINE_TEXT, ExtractiveAnswerer
+from rag.answer import DECLINE_TEXT, DeclineThresholds, ExtractiveAnswerer
 from rag.types import Evidence
 from tests.factories import make_passage, make_query
 
@@ -22,7 +22,7 @@ B = passage("b", 2, "Kim invited Putin. The visit lasted six days.")
 
 
 def test_declines_on_the_best_sentences_evidence_score_not_its_cosine():
-    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.815, margin=0.01)
+    answerer = ExtractiveAnswerer(max_sentences=2, thresholds=DeclineThresholds(0.815, 0.815), margin=0.01)
     # Cosine under the threshold, but term overlap and rank lift the score over it: answered.
     lifted = [evidence("Kim met Putin at Vostochny.", 0.79, 0.83, A)]
     answer = answerer.answer(make_query("Where did Kim meet Putin?", ""), lifted, [A])
@@ -35,7 +35,7 @@ def test_declines_on_the_best_sentences_evidence_score_not_its_cosine():
 
 
 def test_quotes_a_second_sentence_only_within_the_margin_and_never_the_same_sentence_twice():
-    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.5, margin=0.01)
+    answerer = ExtractiveAnswerer(max_sentences=2, thresholds=DeclineThresholds(0.5, 0.5), margin=0.01)
     ranked = [
         evidence("Kim invited Putin.", 0.86, 0.900, A),
         evidence("Kim invited Putin.", 0.86, 0.895, B),  # the syndicated copy's same sentence
@@ -47,7 +47,7 @@ def test_quotes_a_second_sentence_only_within_the_margin_and_never_the_same_sent
     assert [(c.marker, c.article_id) for c in answer.citations] == [(1, "a"), (2, "a")]
     first = answer.citations[0]
     assert A.text[slice(*first.highlight)] == "Kim invited Putin."
-    one = ExtractiveAnswerer(max_sentences=1, min_score=0.5, margin=0.05).answer(
+    one = ExtractiveAnswerer(max_sentences=1, thresholds=DeclineThresholds(0.5, 0.5), margin=0.05).answer(
         make_query("q", ""), ranked, [A, B]
     )
     assert len(one.citations) == 1
@@ -56,7 +56,8 @@ def test_quotes_a_second_sentence_only_within_the_margin_and_never_the_same_sent
 def test_cross_lingual_questions_are_held_to_their_own_threshold():
     hindi = make_passage("h", "किम ने पुतिन से मुलाकात की।", 1, chunk_id="h:0", language="hi")
     best = [evidence("किम ने पुतिन से मुलाकात की।", 0.82, 0.83, hindi)]
-    answerer = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01, min_score_cross_lingual=0.8)
+    thresholds = DeclineThresholds(0.875, 0.8)
+    answerer = ExtractiveAnswerer(max_sentences=2, thresholds=thresholds, margin=0.01)
     # An English question over Hindi text: 0.83 clears the cross-lingual 0.8.
     assert not answerer.answer(make_query("Whom did Kim meet?", "en"), best, [hindi]).declined
     # The same score for a Hindi question falls short of the same-language 0.875.
@@ -64,6 +65,5 @@ def test_cross_lingual_questions_are_held_to_their_own_threshold():
     assert same.declined and "below the threshold 0.875" in same.reason
     # An undetected question language is held to the same-language threshold.
     assert answerer.answer(make_query("Kim?", ""), best, [hindi]).declined
-    # Without a cross-lingual threshold, one threshold serves both.
-    single = ExtractiveAnswerer(max_sentences=2, min_score=0.875, margin=0.01)
-    assert single.answer(make_query("Whom did Kim meet?", "en"), best, [hindi]).declined
+    # The choice is the thresholds record's, the one rule the digest timeline follows too.
+    assert [thresholds.for_languages(q, "hi") for q in ("en", "hi", "")] == [0.8, 0.875, 0.875]

@@ -74,11 +74,11 @@ def served(tmp_path_factory, model_cache) -> Iterator[dict[str, Any]]:
         ingestor.close()
     assert report.ok and report.added >= 1
     port = free_port()
-    demo = launch(settings, host="127.0.0.1", port=port, block=False)
+    chat = launch(settings, host="127.0.0.1", port=port, block=False)
     try:
         yield {"url": f"http://127.0.0.1:{port}/", "settings": settings, "data": data}
     finally:
-        demo.close()
+        chat.close()
         settings_mod.reset()
 
 
@@ -280,11 +280,11 @@ def generating(tmp_path_factory, model_cache) -> Iterator[dict[str, Any]]:
     finally:
         ingestor.close()
     port = free_port()
-    demo = launch(settings, host="127.0.0.1", port=port, block=False)
+    chat = launch(settings, host="127.0.0.1", port=port, block=False)
     try:
         yield {"url": f"http://127.0.0.1:{port}/", "server": server}
     finally:
-        demo.close()
+        chat.close()
         server.close()
         settings_mod.reset()
 
@@ -451,11 +451,11 @@ def small_limits(tmp_path_factory, model_cache) -> Iterator[str]:
     data = tmp_path_factory.mktemp("limits") / "data"
     settings = Settings(data_dir=data, model_cache_dir=model_cache, max_upload_bytes=300, max_file_bytes=200)
     port = free_port()
-    demo = launch(settings, host="127.0.0.1", port=port, block=False)
+    chat = launch(settings, host="127.0.0.1", port=port, block=False)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
-        demo.close()
+        chat.close()
         settings_mod.reset()
 
 

@@ -304,6 +304,21 @@ def test_serve_refuses_generated_answers_without_a_model_before_ingesting(
     assert launched == [] and not data.exists()  # nothing ingested, nothing served
 
 
+def test_serve_no_uploads_turns_the_upload_tab_off(cli, monkeypatch):
+    """``--no-uploads`` / ``--uploads`` set KHABAR_WEB_UPLOADS for the served chat, over the
+    environment; what the setting does to the page is tests/test_web_handlers.py's."""
+    import khabar.web.serve as serve_mod
+
+    seen: list[bool] = []
+    monkeypatch.setattr(serve_mod, "launch", lambda settings, **_: seen.append(settings.web_uploads))
+    assert cli("serve").exit_code == 0
+    assert cli("serve", "--no-uploads").exit_code == 0
+    monkeypatch.setenv("KHABAR_WEB_UPLOADS", "false")
+    assert cli("serve").exit_code == 0
+    assert cli("serve", "--uploads").exit_code == 0
+    assert seen == [True, False, False, True]
+
+
 def test_problem_lines_show_file_names_as_written_one_line_each(monkeypatch, capsys):
     """File names and record ids are the user's text, not markup: "[/red]" in a name used to end
     the report with a MarkupError (the other problems unprinted), "[bold]" vanished from the line

@@ -69,11 +69,11 @@ Backend.from_settings = classmethod(from_settings)
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
-demo = serve.launch(Settings(), host="127.0.0.1", port=port, block=False)
+served = serve.launch(Settings(), host="127.0.0.1", port=port, block=False)
 try:
     answer = made["backend"].service.ask("What did the US State Department warn?")
 finally:
-    demo.close()
+    served.close()
 print(json.dumps({"declined": answer.declined, "cited": sorted({c.article_id for c in answer.citations}),
                   "heavy": [m for m in HEAVY if m in sys.modules]}))
 """.replace("HEAVY", repr(HEAVY))

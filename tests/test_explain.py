@@ -4,7 +4,7 @@ citations only, and shown in the JSON and the chat."""
 from __future__ import annotations
 
 from khabar.web.render import citations_html
-from rag.answer import ExtractiveAnswerer
+from rag.answer import DeclineThresholds, ExtractiveAnswerer
 from rag.explain import shared_terms
 from rag.types import Evidence
 from tests.factories import make_passage, make_query
@@ -26,7 +26,7 @@ def answer(question_language: str, passage_language: str):
     passage = make_passage("kim", SENTENCE, 1, language=passage_language)
     evidence = [Evidence(SENTENCE, 0, len(SENTENCE), 0.9, 0.9, passage)]
     query = make_query("What did Kim Jong Un tell Putin?", language=question_language)
-    return ExtractiveAnswerer(1, 0.5, 0.0).answer(query, evidence, [passage])
+    return ExtractiveAnswerer(1, DeclineThresholds(0.5, 0.5), 0.0).answer(query, evidence, [passage])
 
 
 def test_only_a_quote_across_languages_carries_its_matches():
@@ -45,7 +45,7 @@ def test_the_chat_shows_the_matches_under_the_passage_with_each_side_in_its_lang
 def typed_answer(question: str, sentence: str, sentences: int):
     passage = make_passage("p", sentence, 1, language="en")
     evidence = [Evidence(sentence, 0, len(sentence), 0.9, 0.9, passage)]
-    answerer = ExtractiveAnswerer(1, 0.5, 0.0, answer_type_sentences=sentences)
+    answerer = ExtractiveAnswerer(1, DeclineThresholds(0.5, 0.5), 0.0, answer_type_sentences=sentences)
     return answerer.answer(make_query(question), evidence, [passage])
 
 

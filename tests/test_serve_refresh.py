@@ -5,6 +5,7 @@ answers from it, and the page's refresh line says what arrived."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
 
@@ -66,7 +67,8 @@ def test_background_refresh_adds_the_new_entry_once_and_the_running_chat_answers
             refresher.close()
 
         port = free_port()
-        demo = launch(settings, host="127.0.0.1", port=port, block=False, refresh_every=1.0)
+        served = launch(settings, host="127.0.0.1", port=port, block=False, refresh_every=1.0)
+        assert served.feed_refresh is not None
         index = components.open_index(settings)
         try:
             wait_for(lambda: index.manifest.count_names() == 1, "the first refresh")
@@ -96,9 +98,9 @@ def test_background_refresh_adds_the_new_entry_once_and_the_running_chat_answers
             reply = str(result[1][-1])
             assert "Sambhar salt lake" in reply  # quoted from the article the refresh added
         finally:
-            demo.feed_refresh.stop()
+            served.close()  # the refresh thread, then the web server
+            assert not any(t.name == "khabar-feed-refresh" for t in threading.enumerate())
             index.close()
-            demo.close()
 
 
 class _Report:

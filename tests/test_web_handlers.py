@@ -339,6 +339,44 @@ def test_cancel_stops_the_upload_and_says_what_was_added(handlers, ingest, tmp_p
     assert "<h3>Added</h3>" in status
 
 
+def test_with_uploads_off_an_upload_is_refused_and_nothing_is_saved_or_read(handlers, ingest, tmp_path):
+    """A reader host (KHABAR_WEB_UPLOADS off) builds no upload tab; a call through the API anyway
+    is refused with the reason, before anything is copied or ingested."""
+    handlers.backend.uploads = False
+    status, *rest = handlers.add_articles(uploads(tmp_path, 100))
+    assert "<h3>Not added</h3>" in status and "KHABAR_WEB_UPLOADS" in status and "khabar ingest" in status
+    assert rest == [gr.skip()] * 5
+    assert ingest.calls == [] and not handlers.backend.uploads_dir.exists()
+
+
+UPLOAD_PARTS = {"khabar-upload", "khabar-add", "khabar-cancel", "add_articles", "cancel_add"}
+
+
+def page_parts(backend: Backend) -> set[str]:
+    """The elem_ids of the built page's components and the names of the functions it wires."""
+    with build(backend) as demo:
+        ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+        return {i for i in ids if i} | {getattr(f.fn, "__name__", "") for f in demo.fns.values()}
+
+
+def test_with_uploads_off_the_page_has_no_upload_tab_and_the_settings_say_so(handlers, monkeypatch):
+    from khabar import components
+    from khabar.settings import Settings
+    from khabar.web import backend as backend_mod
+
+    assert UPLOAD_PARTS <= page_parts(handlers.backend)
+    handlers.backend.uploads = False
+    parts = page_parts(handlers.backend)
+    assert not parts & UPLOAD_PARTS and {"khabar-question", "respond"} <= parts  # the chat stays
+    # Backend.from_settings takes the switch from KHABAR_WEB_UPLOADS.
+    monkeypatch.setattr(
+        components, "service", lambda settings: SimpleNamespace(index=SimpleNamespace(name="n"))
+    )
+    monkeypatch.setattr(backend_mod, "read_facets", lambda index: Facets())
+    made = [Backend.from_settings(Settings(web_uploads=on)).uploads for on in (True, False)]
+    assert made == [True, False]
+
+
 # --- wiring -----------------------------------------------------------------------------------
 
 

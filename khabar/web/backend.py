@@ -42,12 +42,14 @@ class Backend:
         index_name: str,
         max_upload_bytes: int | None = None,
         max_file_bytes: int | None = None,
+        uploads: bool = True,
     ):
         """``service`` answers (``ask`` or ``ask_stream``, see ``khabar.web.stream``); ``ingest``
         adds files; ``read_facets`` reads the filter choices from the collection; the answerers
         the chat offers are read from ``service`` (``khabar.web.answerers``). An upload
         over ``max_upload_bytes`` in all, or with a file over ``max_file_bytes``, is refused
-        (None: no limit)."""
+        (None: no limit). ``uploads``: whether the chat may add articles at all (off on a reader
+        host, which must not write to a shared index)."""
         self.service = service
         self.answerers = answerer_choice(service)
         self.ingest = ingest
@@ -56,6 +58,7 @@ class Backend:
         self.index_name = index_name
         self.max_upload_bytes = max_upload_bytes
         self.max_file_bytes = max_file_bytes
+        self.uploads = uploads
         self.ingest_lock = threading.Lock()
         # Set by the cancel button, cleared when an upload starts; the ingestor asks it before
         # every article.
@@ -85,6 +88,7 @@ class Backend:
             index_name=service.index.name,
             max_upload_bytes=settings.max_upload_bytes,
             max_file_bytes=settings.max_file_bytes,
+            uploads=settings.web_uploads,
         )
 
     def refresh(self) -> None:

@@ -43,6 +43,12 @@ from rag.types import Answer
 
 log = logging.getLogger("khabar.web")
 
+# Why a reader host refuses an upload, and where articles are added instead.
+UPLOADS_OFF = (
+    "This server does not add articles (KHABAR_WEB_UPLOADS is off): it reads an index that one "
+    "other host writes. Add them on that host, with khabar ingest or its chat's upload tab."
+)
+
 
 @dataclass
 class Turn:
@@ -184,6 +190,8 @@ class ChatHandlers:
         and the header.
         """
         backend = self.backend
+        if not backend.uploads:  # the tab is not built; this is a call through the API
+            return (message_html("Not added", UPLOADS_OFF), *[gr.skip()] * 5)
         if not files:
             return (
                 message_html("Add articles", "Choose one or more files first."),

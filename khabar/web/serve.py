@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from khabar.settings import Settings
@@ -17,6 +18,21 @@ from khabar.web.refresh import BackgroundRefresh
 
 if TYPE_CHECKING:
     import gradio as gr
+
+
+@dataclass(frozen=True)
+class Served:
+    """A launched chat: the Gradio app, and the feed refresh thread running beside it (None
+    without ``refresh_every``). Closing the web server does not end that thread, so
+    :meth:`close` ends both."""
+
+    app: gr.Blocks
+    feed_refresh: BackgroundRefresh | None = None
+
+    def close(self) -> None:
+        if self.feed_refresh is not None:
+            self.feed_refresh.stop()
+        self.app.close()
 
 
 def refresh_feeds(settings: Settings):
@@ -70,11 +86,10 @@ def launch(
     *,
     block: bool = True,
     refresh_every: float | None = None,
-) -> gr.Blocks:
+) -> Served:
     """Serve the chat at :func:`server_address`; ``block=False`` returns at once (tests).
-    ``refresh_every``: seconds between refreshes of the followed feeds, in a thread (None: none);
-    the returned app's ``feed_refresh`` is that thread's :class:`BackgroundRefresh` (its ``stop``
-    ends it: closing the web server does not)."""
+    ``refresh_every``: seconds between refreshes of the followed feeds, in a thread (None: none).
+    The returned :class:`Served` holds the app and that thread; its ``close`` ends both."""
     host, port = server_address(settings, host, port)  # before the model loads: a bad port fails fast
     from khabar.components import check_answerer
 
@@ -90,7 +105,6 @@ def launch(
     if refresh_every:
         backend.feeds = BackgroundRefresh(lambda: refresh_feeds(settings), refresh_every).start()
     demo = build(backend)
-    demo.feed_refresh = backend.feeds
     demo.queue(default_concurrency_limit=4)
     demo.launch(
         server_name=host,
@@ -106,4 +120,4 @@ def launch(
         css=CSS,
         quiet=not block,
     )
-    return demo
+    return Served(demo, backend.feeds)

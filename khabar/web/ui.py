@@ -139,33 +139,34 @@ def build(backend: Backend) -> gr.Blocks:
                         sources = gr.HTML(
                             intro_html(facets.articles), elem_id="khabar-sources", js_on_load=None
                         )
-            with gr.Tab("Add articles", id="add"):
-                gr.Markdown(
-                    "Upload news files; they are added to the collection the chat answers from. "
-                    "Khabar reads "
-                    + ", ".join(f"`{s}`" for s in sorted(SUPPORTED_SUFFIXES))
-                    + "."
-                    + upload_limits(backend.max_upload_bytes, backend.max_file_bytes)
-                )
-                uploads = gr.File(
-                    file_count="multiple",
-                    file_types=sorted(SUPPORTED_SUFFIXES),
-                    label="Article files",
-                    elem_id="khabar-upload",
-                )
-                with gr.Row():
-                    add_btn = gr.Button("Add to collection", variant="primary", elem_id="khabar-add")
-                    cancel_btn = gr.Button("Cancel", variant="secondary", elem_id="khabar-cancel")
-                add_status = gr.HTML("", elem_id="khabar-add-status", js_on_load=None)
-                results = gr.Dataframe(
-                    headers=RESULT_HEADERS,
-                    datatype=["str", "str", "number", "number", "str", "str"],
-                    interactive=False,
-                    wrap=True,
-                    visible=False,
-                    label="Result per file",
-                    elem_id="khabar-results",
-                )
+            if backend.uploads:  # off on a reader host (KHABAR_WEB_UPLOADS): nothing here writes
+                with gr.Tab("Add articles", id="add"):
+                    gr.Markdown(
+                        "Upload news files; they are added to the collection the chat answers from. "
+                        "Khabar reads "
+                        + ", ".join(f"`{s}`" for s in sorted(SUPPORTED_SUFFIXES))
+                        + "."
+                        + upload_limits(backend.max_upload_bytes, backend.max_file_bytes)
+                    )
+                    uploads = gr.File(
+                        file_count="multiple",
+                        file_types=sorted(SUPPORTED_SUFFIXES),
+                        label="Article files",
+                        elem_id="khabar-upload",
+                    )
+                    with gr.Row():
+                        add_btn = gr.Button("Add to collection", variant="primary", elem_id="khabar-add")
+                        cancel_btn = gr.Button("Cancel", variant="secondary", elem_id="khabar-cancel")
+                    add_status = gr.HTML("", elem_id="khabar-add-status", js_on_load=None)
+                    results = gr.Dataframe(
+                        headers=RESULT_HEADERS,
+                        datatype=["str", "str", "number", "number", "str", "str"],
+                        interactive=False,
+                        wrap=True,
+                        visible=False,
+                        label="Result per file",
+                        elem_id="khabar-results",
+                    )
 
         asked_with = [lang_filter, source_filter, date_from, date_to, answerer]
         chat_out = [textbox, chatbot, turns, sources]
@@ -181,14 +182,15 @@ def build(backend: Backend) -> gr.Blocks:
         chatbot.clear(handlers.new_chat, None, [chatbot, turns, sources, textbox], show_progress="hidden")
         chatbot.select(handlers.show_turn, [turns], [sources], show_progress="hidden")
         chatbot.like(handlers.vote, [turns], None, show_progress="hidden")
-        add_btn.click(
-            handlers.add_articles,
-            [uploads],
-            [add_status, results, lang_filter, source_filter, date_row, header],
-            concurrency_limit=1,
-        )
-        # Its own queue slot, so it runs while the upload it cancels holds the only ingest slot.
-        cancel_btn.click(
-            handlers.cancel_add, None, [add_status], concurrency_limit=None, show_progress="hidden"
-        )
+        if backend.uploads:
+            add_btn.click(
+                handlers.add_articles,
+                [uploads],
+                [add_status, results, lang_filter, source_filter, date_row, header],
+                concurrency_limit=1,
+            )
+            # Its own queue slot, so it runs while the upload it cancels holds the only ingest slot.
+            cancel_btn.click(
+                handlers.cancel_add, None, [add_status], concurrency_limit=None, show_progress="hidden"
+            )
     return demo
