@@ -277,6 +277,7 @@ def answerers(
         DeclineThresholds(settings.min_evidence_score, settings.min_evidence_score_cross_lingual),
         settings.answer_margin,
         settings.answer_type_sentences,
+        settings.unmentioned_name_margin,
     )
     timeline = TimelineAnswerer(
         stories(settings, evidence),

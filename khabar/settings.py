@@ -408,6 +408,16 @@ class AnswerSettings(BaseSettings):
             "(README, bench/near_topic/)."
         ),
     )
+    unmentioned_name_margin: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Added to the decline threshold when the question names things (capitalised words) "
+            "that the best sentence's passage never mentions in either script (0 = off): an "
+            "unrelated question then needs stronger evidence. Fitted on data: see "
+            "bench/name_margin.py."
+        ),
+    )
 
 
 class DigestSettings(BaseSettings):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from index.records import Passage
 from rag.answer_type import AnswerType, expected_type, supports
 from rag.explain import shared_terms
+from rag.names import unmentioned_names
 from rag.query import Query
 from rag.types import Answer, Citation, Evidence
 
@@ -95,11 +96,13 @@ class ExtractiveAnswerer:
         thresholds: DeclineThresholds,
         margin: float,
         answer_type_sentences: int = 0,
+        name_margin: float = 0.0,
     ):
         self.max_sentences = max_sentences
         self.thresholds = thresholds
         self.margin = margin
         self.answer_type_sentences = answer_type_sentences
+        self.name_margin = name_margin
 
     def lacks_answer_type(self, query: Query, evidence: list[Evidence]) -> AnswerType | None:
         """The number or date type the question asks for, when none of the best
@@ -112,20 +115,32 @@ class ExtractiveAnswerer:
         head = evidence[: self.answer_type_sentences]
         return None if any(supports(kind, e.text, query.text) for e in head) else kind
 
-    def threshold(self, evidence: list[Evidence], question_language: str = "") -> float:
-        """The decline threshold for this question and its best sentence's language."""
-        return self.thresholds.for_languages(
+    def threshold(self, evidence: list[Evidence], question_language: str = "", question: str = "") -> float:
+        """The decline threshold for this question and its best sentence's language, raised by
+        ``name_margin`` when ``question`` names things the best sentence's passage never mentions
+        (:mod:`rag.names`)."""
+        base = self.thresholds.for_languages(
             question_language, evidence[0].passage.language if evidence else ""
         )
+        return base + self.name_margin if self.unmentioned(evidence, question) else base
 
-    def select(self, evidence: list[Evidence], question_language: str = "") -> list[Evidence]:
+    def unmentioned(self, evidence: list[Evidence], question: str) -> list[str]:
+        """The question's names that the best sentence's passage never mentions (checked only
+        when ``name_margin`` is set)."""
+        if not (self.name_margin and question and evidence):
+            return []
+        return unmentioned_names(question, max(evidence, key=lambda e: e.score).passage)
+
+    def select(
+        self, evidence: list[Evidence], question_language: str = "", question: str = ""
+    ) -> list[Evidence]:
         """The sentences to quote, in the order given: the first whenever the best evidence score
         clears the threshold, then others within ``margin`` of the best score.
 
         The order is the evidence order, which a tie-break (:mod:`rag.alignment`) may have changed
         among near-equal scores; the threshold and the margin read the best score, wherever it is.
         """
-        threshold = self.threshold(evidence, question_language)
+        threshold = self.threshold(evidence, question_language, question)
         best = max((e.score for e in evidence), default=None)
         if best is None or best < threshold:
             return []
@@ -147,11 +162,13 @@ class ExtractiveAnswerer:
     def answer(self, query: Query, evidence: list[Evidence], passages: list[Passage]) -> Answer:
         question, question_language = query.question, query.language
         missing = self.lacks_answer_type(query, evidence) if evidence else None
-        chosen = [] if query.overrides or missing else self.select(evidence, question_language)
+        chosen = [] if query.overrides or missing else self.select(evidence, question_language, query.text)
         best = max((e.score for e in evidence), default=None)
         confidence = round(best, 4) if best is not None else None
         if not chosen:
-            threshold = self.threshold(evidence, question_language)
+            threshold = self.threshold(evidence, question_language, query.text)
+            names = self.unmentioned(evidence, query.text)
+            raised = f" (raised by {self.name_margin:.3f}: the passage never mentions {', '.join(names)})"
             reason = (
                 OVERRIDE_REASON
                 if query.overrides
@@ -160,6 +177,7 @@ class ExtractiveAnswerer:
                 else "no passages matched the question and filters"
                 if not passages
                 else f"best sentence's evidence score {best:.3f} is below the threshold {threshold:.3f}"
+                + (raised if names else "")
                 if best is not None
                 else "the retrieved passages hold no sentences"
             )

@@ -67,3 +67,25 @@ def test_cross_lingual_questions_are_held_to_their_own_threshold():
     assert answerer.answer(make_query("Kim?", ""), best, [hindi]).declined
     # The choice is the thresholds record's, the one rule the digest timeline follows too.
     assert [thresholds.for_languages(q, "hi") for q in ("en", "hi", "")] == [0.8, 0.875, 0.875]
+
+
+def test_a_question_naming_what_the_passage_never_mentions_needs_the_name_margin_more():
+    hindi = make_passage(
+        "h",
+        "रूसी राष्ट्रपति व्लादिमीर पुतिन ने किम जोंग उन को मॉस्को आने का न्योता दिया।",
+        1,
+        chunk_id="h:0",
+        language="hi",
+    )
+    best = [evidence(hindi.text, 0.80, 0.81, hindi)]
+    answerer = ExtractiveAnswerer(1, DeclineThresholds(0.875, 0.8), margin=0.01, name_margin=0.02)
+    # France is named nowhere in the passage, in either script: 0.81 falls short of 0.8 + 0.02.
+    france = answerer.answer(make_query("Who is the president of France?", "en"), best, [hindi])
+    assert france.declined and "0.820 (raised by 0.020: the passage never mentions france)" in france.reason
+    # Putin is (पुतिन), and so is Moscow (मॉस्को): the plain threshold.
+    for question in ("Whom did Putin invite?", "Who was invited to Moscow?"):
+        assert not answerer.answer(make_query(question, "en"), best, [hindi]).declined, question
+    # A question that names nothing, and the margin off, keep the plain threshold too.
+    assert not answerer.answer(make_query("Who was invited?", "en"), best, [hindi]).declined
+    off = ExtractiveAnswerer(1, DeclineThresholds(0.875, 0.8), margin=0.01)
+    assert not off.answer(make_query("Who is the president of France?", "en"), best, [hindi]).declined
