@@ -409,7 +409,7 @@ class AnswerSettings(BaseSettings):
         ),
     )
     unmentioned_name_margin: float = Field(
-        0.0,
+        0.015,
         ge=0,
         description=(
             "Added to the decline threshold when the question names things (capitalised words) "
