@@ -124,6 +124,7 @@ class _Buffered:
 
 class _BatchedStores:
     def __init__(self, stores: Any, batch: int):
+        self.stores = stores
         self.chunks, self.sentences = _Buffered(stores.chunks, batch), _Buffered(stores.sentences, batch)
 
     def flush(self) -> None:
@@ -231,7 +232,7 @@ def build(data_dir: Path, size: int, source: list[dict[str, Any]], noise: float)
                     print(f"  {index.name}: {stored} chunks, {rate:.0f} chunks/s", flush=True)
             copy += 1
         buffered.flush()
-    record_sentence_rows(index)
+    index._stores = buffered.stores  # Index.write recorded the sentence rows as it went
     index.close()
     seconds = time.perf_counter() - t0
     print(
