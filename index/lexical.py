@@ -347,6 +347,7 @@ class LexicalIndex:
         self._metadata: list[dict[str, Any]] = []
         # Devanagari vocabulary by consonant skeleton, built on first use per generation.
         self._by_skeleton: dict[str, list[str]] | None = None
+        self._positions: dict[str, int] | None = None  # chunk id -> row, built on first use per build
         self._stats: tuple[Hashable, CollectionStats] | None = None  # by generation
         self._reanalyse_if_stale()
 
@@ -485,6 +486,21 @@ class LexicalIndex:
                 if self._chunk_ids[doc] in texts
             ]
 
+    def metadata_of(self, chunk_ids: Sequence[str]) -> list[dict[str, Any] | None] | None:
+        """The stored metadata of these chunks, from the loaded index (None for a chunk it does
+        not hold); None when the index was never loaded, so a dense-only service never loads it.
+
+        Why: a filtered dense search checks hundreds of candidates against the filter, and
+        reading their metadata from Chroma costs several times the vector search itself."""
+        with self._lock, self.store.reading():
+            if self._built_generation is None:
+                return None
+            self._ensure_built()
+            if self._positions is None:
+                self._positions = {chunk_id: row for row, chunk_id in enumerate(self._chunk_ids)}
+            rows = [self._positions.get(chunk_id) for chunk_id in chunk_ids]
+            return [None if row is None else self._metadata[row] for row in rows]
+
     def load(self) -> None:
         """Load (or build) the BM25 matrix now rather than on the first search: a service warming
         up while nothing waits on it (``khabar serve`` loads it beside Gradio's import)."""
@@ -533,6 +549,7 @@ class LexicalIndex:
             generation = self._build()
             self._save_build(generation)
         self._by_skeleton = None
+        self._positions = None
         self._built_generation = generation
 
     def _build(self) -> Hashable:

@@ -135,7 +135,7 @@ class StorageConfig:
     chroma: ChromaConfig
     data_dir: Path
     ef_search: int = 500
-    filter_oversample: int = 16
+    filter_oversample: int = 64
 
 
 @dataclass(frozen=True)
@@ -481,11 +481,50 @@ class Index:
         self._refresh()
         if filters is not None and not filters.is_empty():
             for depth in _plain_depths(top_k, self._storage.filter_oversample):
+                tried = self._filtered_by_lexical_rows(vector, depth, top_k, filters)
+                if tried is not None:
+                    done, passages = tried
+                    if done:
+                        return passages
+                    continue
                 plain = self._nearest(vector, depth, None)
                 kept = [(node, sim) for node, sim in plain if matches(node.metadata, filters)]
                 if len(kept) >= top_k or len(plain) < depth:
                     return _passages(kept[:top_k])
         return _passages(self._nearest(vector, top_k, filters))
+
+    def _filtered_by_lexical_rows(
+        self, vector: Sequence[float], depth: int, top_k: int, filters: SearchFilters
+    ) -> tuple[bool, list[Passage]] | None:
+        """One post-filtered plain search of ``depth`` that reads only ids and distances from
+        Chroma, checks the filter against the metadata the loaded BM25 index holds for the same
+        chunks, and reads texts and metadata for the ``top_k`` kept ones alone: Chroma's metadata of
+        hundreds of candidates cost several times the search. (True, passages) when enough pass or
+        the search held the whole collection; (False, []) when a deeper search is needed; None when
+        this cannot tell (the BM25 index is not loaded or lacks a candidate: the caller reads
+        Chroma's metadata instead)."""
+        got = self._stores.chunk_collection.query(
+            query_embeddings=[list(vector)], n_results=depth, include=["distances"]
+        )
+        ids, distances = got["ids"][0], got["distances"][0]
+        known = self._lexical.metadata_of(ids)
+        if known is None or any(m is None for m in known):
+            return None
+        kept = [(i, d) for i, d, m in zip(ids, distances, known, strict=True) if matches(m, filters)]
+        if len(kept) < top_k and len(ids) == depth:
+            return False, []
+        kept = kept[:top_k]
+        if not kept:
+            return True, []
+        rows = self._stores.chunk_collection.get(ids=[i for i, _ in kept], include=["metadatas", "documents"])
+        stored = dict(zip(rows["ids"], zip(rows["metadatas"], rows["documents"], strict=True), strict=True))
+        # Scored as the llama-index store scores (exp(-distance)), so both paths agree exactly.
+        return True, [
+            Passage.from_metadata(
+                i, stored[i][0], stored[i][1] or "", chroma_similarity_to_cosine(math.exp(-d)), rank
+            )
+            for rank, (i, d) in enumerate(((i, d) for i, d in kept if i in stored), start=1)
+        ]
 
     def _nearest(
         self, vector: Sequence[float], top_k: int, filters: SearchFilters | None

@@ -59,11 +59,11 @@ class StorageSettings(BaseSettings):
         ),
     )
     chroma_filter_oversample: int = Field(
-        16,
+        64,
         ge=1,
         description=(
             "A filtered dense search (language, source, dates) first keeps the passing chunks of "
-            "plain searches 4, then up to this many times as deep, and asks Chroma's own filter only "
+            "plain searches 4, 16, then up to this many times as deep, and asks Chroma's own filter only "
             "when too few pass: local Chroma's filter costs time per matching chunk, seconds for a "
             "broad filter on a large collection. 1 always uses Chroma's filter."
         ),

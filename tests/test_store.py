@@ -4,6 +4,8 @@ embedded, and a `chroma run` server holding the BM25 terms and the manifest too.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from chromadb.errors import InternalError
 
@@ -177,17 +179,32 @@ def test_a_filtered_dense_search_finds_what_chromas_own_filter_finds(make_settin
         "source and language": SearchFilters(languages=["hi"], sources=["CNN"]),
         "nothing": SearchFilters(languages=["ta"]),
     }
-    with components.open_index(settings) as index, components.open_index(chroma_only) as plain:
+    with (
+        components.open_index(settings) as index,
+        components.open_index(settings) as with_rows,
+        components.open_index(chroma_only) as plain,
+    ):
+        # With the BM25 index loaded, the filter reads its rows' metadata instead of Chroma's.
+        with_rows.warm_up(dense=False)
+        assert with_rows._lexical.metadata_of(["no such chunk"]) == [None]
+        assert index._lexical.metadata_of(["no such chunk"]) is None  # never loaded: not loaded for this
         for query in rng.normal(size=(4, 8)):
             for label, filters in cases.items():
                 for top_k in (3, 10):
-                    ours = index.dense_search(list(query), top_k, filters)
                     theirs = plain.dense_search(list(query), top_k, filters)
-                    assert [(p.chunk_id, p.rank) for p in ours] == [(p.chunk_id, p.rank) for p in theirs], (
-                        label
-                    )
-                    assert [p.score for p in ours] == pytest.approx([p.score for p in theirs], abs=1e-6)
-                    assert len(ours) == min(top_k, sum(_passes(d, i, filters) for i, d in enumerate(days)))
+                    for ours in (
+                        index.dense_search(list(query), top_k, filters),
+                        with_rows.dense_search(list(query), top_k, filters),
+                    ):
+                        assert [(p.chunk_id, p.rank) for p in ours] == [
+                            (p.chunk_id, p.rank) for p in theirs
+                        ], label
+                        assert [p.score for p in ours] == pytest.approx([p.score for p in theirs], abs=1e-6)
+                        # Every other field too: text, offsets, title, language, source, date.
+                        assert [replace(p, score=0) for p in ours] == [replace(p, score=0) for p in theirs]
+                        assert len(ours) == min(
+                            top_k, sum(_passes(d, i, filters) for i, d in enumerate(days))
+                        )
 
 
 def _passes(day: str, i: int, filters) -> bool:
