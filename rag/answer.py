@@ -16,7 +16,8 @@ Cross-lingual questions get their own threshold (``DeclineThresholds.cross_lingu
 question's cosine to the Hindi sentence that answers it runs lower than a Hindi question's, so
 one threshold for both declined answerable English questions far more often than Hindi ones.
 Both thresholds come from the same fit, one per kind of pair (figures:
-``bench/results/abstention.json``).
+``bench/results/abstention.json``). A question whose names the best sentence's passage never
+mentions needs ``name_margin`` more (:mod:`rag.names`, fitted by ``bench/name_margin.py``).
 """
 
 from __future__ import annotations
