@@ -24,7 +24,7 @@ from pathlib import Path
 from index.embedding import Embedder
 from index.language import DEFAULT_LANGUAGES
 from index.records import Article
-from index.store import Index, article_metadata
+from index.store import ContentRows, Index, article_metadata
 from ingest.chunking import Chunker, chunk_embedding_text, unique_sentences
 from ingest.errors import ReadError
 from ingest.sources.discovery import iter_sources, unreachable
@@ -111,8 +111,16 @@ class Ingestor:
         max_file_bytes: int | None = None,
         max_article_chars: int | None = None,
         write_lock_timeout: float = 600.0,
+        write_batch: int = 1,
     ):
+        """``write_batch``: how many articles of one file are written to the index together
+        (:meth:`index.store.Index.write_many`); 1 writes each at once."""
         self.index = index
+        self.write_batch = max(1, write_batch)
+        # Embedded articles of the file being read, not yet written (begun in the manifest, so an
+        # interrupted run leaves them incomplete, to be cleaned up and stored again).
+        self._pending: list[ContentRows] = []
+        self._pending_names: list[tuple[str, str, str]] = []  # name, content hash, file
         self.max_file_bytes = max_file_bytes
         self.max_article_chars = max_article_chars
         self.write_lock_timeout = write_lock_timeout
@@ -227,6 +235,7 @@ class Ingestor:
             else:
                 article.path = holder
                 self._ingest_article(article, holder, result, report)
+                self._flush()  # not batched: a fetched article has no file to read it again from
             report.files.append(result)
             state.files_done += 1
             state.articles += result.articles
@@ -308,24 +317,13 @@ class Ingestor:
             return FileResult(key, "skipped", problems=[err])
         result = FileResult(key, "ingested", problems=list(read.problems))
         previous = self.manifest.names_for_path(key)
-        accepted = 0
-        for article in read.articles:
-            if self._stop():
-                # Cancelled inside the file: its other stored names are kept (not released as
-                # gone) and the file stays unrecorded, so the next run finishes it.
-                report.cancelled = True
-                result.status = "partial"
-                result.notes.append(f"cancelled after {accepted} of {len(read.articles)} articles")
-                self.manifest.forget_file(key)
-                return result
-            if self.max_article_chars is not None and len(article.text) > self.max_article_chars:
-                # Refused like an unreadable record: what the file held under that name goes.
-                result.problems.append(self._too_long(key, article))
-                continue
-            article.path = key
-            previous.pop(article.id, None)
-            self._ingest_article(article, key, result, report)
-            accepted += 1
+        try:
+            accepted = self._ingest_articles_of(key, read.articles, previous, result, report)
+        except BaseException:
+            self._drop_pending()  # and the file is not recorded: the next run reads it again
+            raise
+        if accepted is None:
+            return result  # cancelled
         for gone in previous:  # records that this file no longer holds
             self._release_name(gone, key, report)
         if result.problems:
@@ -336,6 +334,38 @@ class Ingestor:
         else:
             self.manifest.record_file(key, stat.st_size, stat.st_mtime_ns)
         return result
+
+    def _ingest_articles_of(
+        self,
+        key: str,
+        articles: list[Article],
+        previous: dict[str, str],
+        result: FileResult,
+        report: IngestReport,
+    ) -> int | None:
+        """The articles of one file, written in batches of ``write_batch`` and all written on
+        return; how many were accepted, or None when the run was cancelled inside the file."""
+        accepted = 0
+        for article in articles:
+            if self._stop():
+                # Cancelled inside the file: its other stored names are kept (not released as
+                # gone) and the file stays unrecorded, so the next run finishes it.
+                report.cancelled = True
+                result.status = "partial"
+                result.notes.append(f"cancelled after {accepted} of {len(articles)} articles")
+                self._flush()  # what was embedded is stored whole
+                self.manifest.forget_file(key)
+                return None
+            if self.max_article_chars is not None and len(article.text) > self.max_article_chars:
+                # Refused like an unreadable record: what the file held under that name goes.
+                result.problems.append(self._too_long(key, article))
+                continue
+            article.path = key
+            previous.pop(article.id, None)
+            self._ingest_article(article, key, result, report)
+            accepted += 1
+        self._flush()
+        return accepted
 
     def _too_long(self, path: str, article: Article) -> ReadError:
         return ReadError(
@@ -350,6 +380,9 @@ class Ingestor:
     def _ingest_article(self, article: Article, path: str, result: FileResult, report: IngestReport) -> None:
         h = article.content_hash
         old = self.manifest.content_of(article.id)
+        if self._pending_holds(article):  # its text or its name waits in the batch: write it first
+            self._flush()
+            old = self.manifest.content_of(article.id)
         stored = self.manifest.content(h)
         result.articles += 1
         if old == h and stored and stored.complete:
@@ -377,14 +410,17 @@ class Ingestor:
         else:
             if stored:  # left incomplete by an interrupted run
                 self.index.delete(h)
-            n_chunks, n_sentences = self._store(article)
+            # A new name may wait for the batch's write; a changed text is written at once, since
+            # its old text is released below and must stay searchable until the new one is stored.
+            batched = old is None
+            n_chunks, n_sentences = self._store(article, path if batched else None)
             result.chunks += n_chunks
             report.chunks += n_chunks
             report.sentences += n_sentences
-            if old is None:
+            if batched:
                 report.added += 1
-            else:
-                report.updated += 1
+                return  # named when written (_flush): a name only ever points to a whole content
+            report.updated += 1
         self.manifest.set_name(article.id, h, path)
         if old is not None and old != h:
             self._release_content(old)
@@ -412,15 +448,45 @@ class Ingestor:
             out[i] = vector
         return out
 
-    def _store(self, article: Article) -> tuple[int, int]:
+    def _store(self, article: Article, held_by: str | None = None) -> tuple[int, int]:
+        """Embed one article and write it now; with ``held_by`` (a new name's file), queue it
+        instead, to be written and named when ``write_batch`` articles wait or the file ends."""
         chunks = self.chunker.chunk(article)
         sentences = unique_sentences(chunks)
         self.manifest.begin_content(article.content_hash, article.id, article.title, len(chunks))
         chunk_vectors = self._embed([chunk_embedding_text(article, c, self.index_titles) for c in chunks])
         sentence_vectors = self._embed([s.text for s in sentences])
-        self.index.write(article, chunks, chunk_vectors, sentences, sentence_vectors)
-        self.manifest.complete_content(article.content_hash)
+        self._pending.append(ContentRows(article, chunks, chunk_vectors, sentences, sentence_vectors))
+        if held_by is not None:
+            self._pending_names.append((article.id, article.content_hash, held_by))
+        if held_by is None or len(self._pending) >= self.write_batch:
+            self._flush()
         return len(chunks), len(sentences)
+
+    def _flush(self) -> None:
+        """Write the pending articles, mark each complete in the manifest, then give the new ones
+        their names."""
+        if not self._pending:
+            return
+        pending, names = self._pending, self._pending_names
+        self._pending, self._pending_names = [], []
+        self.index.write_many(pending)
+        for rows in pending:
+            self.manifest.complete_content(rows.article.content_hash)
+        for name, content_hash, path in names:
+            self.manifest.set_name(name, content_hash, path)
+
+    def _drop_pending(self) -> None:
+        """Forget what is not written: begun in the manifest but incomplete and unnamed, the
+        next run (or a prune) cleans it up, as after any interrupted write."""
+        self._pending, self._pending_names = [], []
+
+    def _pending_holds(self, article: Article) -> bool:
+        """Whether the article's text or name waits in the batch."""
+        return any(
+            rows.article.content_hash == article.content_hash or rows.article.id == article.id
+            for rows in self._pending
+        )
 
     # -- removal ---------------------------------------------------------------------------
     def _release_name(self, name: str, path: str, report: IngestReport) -> None:

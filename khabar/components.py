@@ -136,6 +136,7 @@ def ingestor(settings: Settings, name: str | None = None) -> Ingestor:
         max_file_bytes=settings.max_file_bytes,
         max_article_chars=settings.max_article_chars,
         write_lock_timeout=settings.write_lock_timeout,
+        write_batch=settings.ingest_write_batch,
     )
 
 

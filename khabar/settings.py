@@ -76,6 +76,15 @@ class StorageSettings(BaseSettings):
             "same index to finish before giving up: one writer at a time keeps the stores consistent."
         ),
     )
+    ingest_write_batch: int = Field(
+        16,
+        ge=1,
+        description=(
+            "Articles of one file written to Chroma together: each write costs a synced transaction "
+            "whatever its size. A file is marked done only once all its articles are written, so an "
+            "interrupted run reads it again. 1 writes each article at once."
+        ),
+    )
 
 
 class EmbeddingSettings(BaseSettings):

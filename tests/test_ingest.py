@@ -777,3 +777,79 @@ def test_a_cancelled_run_keeps_whole_articles_and_the_next_run_finishes(
     assert not second.cancelled and second.ok
     assert second.added == 3 and second.unchanged == 1  # b, c and z.txt; a is already whole
     assert {c["article_id"] for c in stored(run)} == {"a", "b", "c", "z.txt"}
+
+
+# --- batched writes ---------------------------------------------------------------------------
+
+
+def _many_articles(tmp_path: Path) -> Path:
+    """One JSONL file of seven stories, the fifth the same text as the second (stored once)."""
+    texts = [
+        f"Story {i}: the harbour authority reported {100 + i} ships in port this week. "
+        f"Dock workers said the {i} new cranes would double the pace of unloading."
+        for i in range(6)
+    ]
+    records = [{"id": f"n{i}", "title": f"Harbour story {i}", "text": t} for i, t in enumerate(texts)]
+    records.insert(4, {"id": "copy-of-n1", "title": "Harbour story 1", "text": texts[1]})
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _state(run: Runner) -> tuple:
+    with components.open_index(run.settings) as index:
+        names = {n: index.manifest.content_of(n) for n in (*(f"n{i}" for i in range(6)), "copy-of-n1")}
+    return set(chunk_ids(run)), set(sentence_ids(run)), lexical_ids(run), names
+
+
+def test_one_files_articles_are_written_together_and_stored_as_written_one_by_one(
+    make_settings, tmp_path, monkeypatch
+):
+    path = _many_articles(tmp_path)
+    adds = {"n": 0}
+    original = ChromaVectorStore.add
+
+    def counted(self, nodes, **kwargs):
+        adds["n"] += 1
+        return original(self, nodes, **kwargs)
+
+    monkeypatch.setattr(ChromaVectorStore, "add", counted)
+    reports, states, calls = {}, {}, {}
+    for batch in (1, 4):
+        run = Runner(make_settings(index_name=f"batch{batch}", ingest_write_batch=batch))
+        adds["n"] = 0
+        reports[batch] = run(path)
+        calls[batch] = adds["n"]
+        states[batch] = _state(run)
+        assert run(path).unchanged == 7  # a second run has nothing to do
+    for batch in (1, 4):
+        r = reports[batch]
+        assert r.ok and (r.added, r.duplicates, r.updated) == (6, 1, 0), batch
+    # The same rows and names either way (chunk and sentence ids are content-addressed).
+    assert states[1] == states[4] and all(states[4][3].values())
+    assert len(states[4][0]) >= 6
+    # Six articles: twelve adds one by one (sentences, then chunks); in batches of four, the copy
+    # of n1 writes the pending batch first (its text must be stored before it is found stored).
+    assert calls[1] == 12 and calls[4] < calls[1]
+
+
+def test_an_ingest_interrupted_while_writing_a_batch_names_none_of_it_and_completes_next_time(
+    make_settings, tmp_path, monkeypatch
+):
+    path = _many_articles(tmp_path)
+    run = Runner(make_settings(ingest_write_batch=4))
+
+    def crash(self, nodes, **kwargs):
+        raise KeyboardInterrupt  # the process dies as the first batch is written
+
+    monkeypatch.setattr(ChromaVectorStore, "add", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run(path)
+    monkeypatch.undo()
+    with components.open_index(run.settings) as index:
+        # Nothing of the batch is named, so nothing points at a content that was not written.
+        assert all(index.manifest.content_of(f"n{i}") is None for i in range(6))
+    report = run(path)
+    assert report.ok and (report.added, report.duplicates) == (6, 1)
+    assert run(path).unchanged == 7
+    assert lexical_ids(run) == set(chunk_ids(run)) and len(chunk_ids(run)) >= 6
