@@ -11,7 +11,7 @@ the ratio of their chunks per second is the figure the issue's target (≥ 0.9) 
 Also timed, once each: ``encode`` of the articles' unique sentences alone (what a second pass
 costs) and the pipeline's own time split (model vs everything else) from a profile of one run.
 
-    python bench/ingest_speed.py [--corpus bbc-hindi] [--articles 120] [--repeat 2]
+    python bench/ingest_speed.py [--corpus bbc-hindi] [--articles 120] [--repeat 2] [--write-batch 16 1]
 
 Needs ``../shared/data``; writes ``bench/results/ingest_speed.json``.
 """
@@ -59,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--runtime", default=None, help="KHABAR_EMBED_RUNTIME for this run")
+    parser.add_argument(
+        "--write-batch",
+        type=int,
+        nargs="+",
+        default=None,
+        help="KHABAR_INGEST_WRITE_BATCH values to run side by side (default: the setting's alone)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     load_at_start = [round(x, 2) for x in os.getloadavg()]
@@ -90,8 +97,12 @@ def main(argv: list[str] | None = None) -> int:
             model.embed_passages(ordered)
             return time.perf_counter() - started
 
-        def pipeline(run: int) -> float:
-            settings = base.model_copy(update={"index_name": f"speed{run}"})
+        batches = args.write_batch or [base.ingest_write_batch]
+
+        def pipeline(run: int, batch: int) -> float:
+            settings = base.model_copy(
+                update={"index_name": f"speed{run}-{batch}", "ingest_write_batch": batch}
+            )
             ingestor = components.ingestor(settings)
             try:
                 report = ingestor.ingest([path])
@@ -101,19 +112,24 @@ def main(argv: list[str] | None = None) -> int:
             return report.seconds
 
         encode(chunk_texts[:64])  # warm-up: first batches pay for lazy initialisation
-        limit_runs, pipeline_runs = [], []
+        limit_runs: list[float] = []
+        pipeline_runs: dict[int, list[float]] = {b: [] for b in batches}
         for run in range(args.repeat):
-            order = ("limit", "pipeline") if run % 2 == 0 else ("pipeline", "limit")
+            order = ["limit", *batches]
+            order = order[run % len(order) :] + order[: run % len(order)]  # who goes first rotates
             for what in order:
                 if what == "limit":
                     limit_runs.append(encode(chunk_texts))
                     print(f"run {run}: encode chunks alone {limit_runs[-1]:.1f}s", flush=True)
                 else:
-                    pipeline_runs.append(pipeline(run))
-                    print(f"run {run}: pipeline {pipeline_runs[-1]:.1f}s", flush=True)
+                    pipeline_runs[what].append(pipeline(run, what))
+                    print(
+                        f"run {run}: pipeline, write batch {what}: {pipeline_runs[what][-1]:.1f}s", flush=True
+                    )
         sentences_alone = encode(sentence_texts)
         n = len(chunk_texts)
-        limit_s, pipeline_s = statistics.median(limit_runs), statistics.median(pipeline_runs)
+        limit_s = statistics.median(limit_runs)
+        pipeline_s = statistics.median(pipeline_runs[batches[0]])
         result = {
             "date": date.today().isoformat(),
             "what": "chunks per second: the whole ingestion pipeline vs encode of the same chunk texts alone",
@@ -126,11 +142,20 @@ def main(argv: list[str] | None = None) -> int:
             "batch_size": base.embed_batch_size,
             "machine": machine(),
             "limit_seconds": [round(x, 2) for x in limit_runs],
-            "pipeline_seconds": [round(x, 2) for x in pipeline_runs],
+            "write_batch": batches[0],
+            "pipeline_seconds": [round(x, 2) for x in pipeline_runs[batches[0]]],
             "sentences_alone_seconds": round(sentences_alone, 2),
             "limit_chunks_per_s": round(n / limit_s, 2),
             "pipeline_chunks_per_s": round(n / pipeline_s, 2),
             "pipeline_share_of_limit": round(limit_s / pipeline_s, 3),
+            "by_write_batch": {
+                str(b): {
+                    "pipeline_seconds": [round(x, 2) for x in runs],
+                    "pipeline_chunks_per_s": round(n / statistics.median(runs), 2),
+                    "pipeline_share_of_limit": round(limit_s / statistics.median(runs), 3),
+                }
+                for b, runs in pipeline_runs.items()
+            },
             "load_average_at_start": load_at_start,
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         }
