@@ -343,8 +343,8 @@ class Index:
 
     def write_many(self, contents: Sequence[ContentRows]) -> None:
         """Store several article contents with one Chroma add for all their sentences and one
-        for all their chunks: each add costs a synced transaction whatever its size, a fifth of
-        an ingestion's time when made per article (``bench/ingest_speed.py``)."""
+        for all their chunks: each add costs a synced transaction whatever its size, which made
+        per-article adds a large share of an ingestion's time (``bench/ingest_speed.py``)."""
         sentence_nodes: list[BaseNode] = []
         chunk_nodes: list[list[BaseNode]] = []
         for c in contents:
