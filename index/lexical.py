@@ -486,6 +486,11 @@ class LexicalIndex:
                 if self._chunk_ids[doc] in texts
             ]
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the index has been loaded (built or mapped) in this process."""
+        return self._built_generation is not None
+
     def metadata_of(self, chunk_ids: Sequence[str]) -> list[dict[str, Any] | None] | None:
         """The stored metadata of these chunks, from the loaded index (None for a chunk it does
         not hold); None when the index was never loaded, so a dense-only service never loads it.
@@ -493,7 +498,7 @@ class LexicalIndex:
         Why: a filtered dense search checks hundreds of candidates against the filter, and
         reading their metadata from Chroma costs several times the vector search itself."""
         with self._lock, self.store.reading():
-            if self._built_generation is None:
+            if not self.loaded:
                 return None
             self._ensure_built()
             if self._positions is None:

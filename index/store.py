@@ -507,7 +507,12 @@ class Index:
         self._refresh()
         if filters is not None and not filters.is_empty():
             for depth in _plain_depths(top_k, self._storage.filter_oversample):
-                tried = self._filtered_by_lexical_rows(vector, depth, top_k, filters)
+                # Not loaded (a dense-only service): Chroma's metadata, without a wasted query first.
+                tried = (
+                    self._filtered_by_lexical_rows(vector, depth, top_k, filters)
+                    if self._lexical.loaded
+                    else None
+                )
                 if tried is not None:
                     done, passages = tried
                     if done:
