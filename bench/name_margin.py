@@ -42,7 +42,7 @@ def cases_of(set_name: str, n: int | None, reuse: str, data_dir: Path, near: boo
     from khabar.eval.data import load_articles, load_questions
     from khabar.eval.khabar_pipeline import KhabarPipeline
     from khabar.settings import Settings
-    from rag.answer import is_cross_lingual
+    from rag.answer import DeclineThresholds
     from rag.names import question_names, unmentioned_names
 
     folder = DATA / "eval" / set_name
@@ -55,19 +55,20 @@ def cases_of(set_name: str, n: int | None, reuse: str, data_dir: Path, near: boo
     print(f"{set_name}: index {info.index_name}, {info.index_chunks} chunks", flush=True)
     service = components.service(pipeline.settings, pipeline.index_name)
 
-    def row(question: str, drop: set[str]) -> dict[str, Any]:
-        found = service.search(question)
+    thresholds = DeclineThresholds(defaults.min_evidence_score, defaults.min_evidence_score_cross_lingual)
+
+    def case(kind: str, question: str, found: Any, drop: set[str] = frozenset()) -> dict[str, Any]:
+        """One row: the best evidence over ``found`` with ``drop``'s articles taken out."""
+        row = {"kind": kind, "answerable": kind in ANSWERABLE, "question": question}
         kept = [p for p in found.passages if p.article_id not in drop]
         evidence = service.evidence_for(found, kept)
         if not evidence:
-            return {"score": None}
+            return {**row, "score": None}
         best = max(evidence, key=lambda e: e.score)
-        cross = is_cross_lingual(found.language, evidence[0].passage.language)
         return {
+            **row,
             "score": best.score,
-            "threshold": (
-                defaults.min_evidence_score_cross_lingual if cross else defaults.min_evidence_score
-            ),
+            "threshold": thresholds.for_languages(found.language, evidence[0].passage.language),
             "named": bool(question_names(question)),
             "unmentioned": bool(unmentioned_names(question, best.passage)),
         }
@@ -75,24 +76,18 @@ def cases_of(set_name: str, n: int | None, reuse: str, data_dir: Path, near: boo
     rows: list[dict[str, Any]] = []
     for q in load_questions(folder / "questions.jsonl"):
         gold = set(q.gold_ids)
-        found = service.search(q.question)
+        found = service.search(q.question)  # one search serves every case of the question
         retrieved = any(p.article_id in gold for p in found.passages[: settings.answer_passages])
         kind = f"xquad {q.language}" if set_name == "xquad-hi-dev" else "realtimeqa"
         if retrieved:  # declining a question whose gold was not retrieved is not the margin's fault
-            rows.append({"kind": kind, "answerable": True, "question": q.question, **row(q.question, set())})
+            rows.append(case(kind, q.question, found))
         if set_name == "xquad-hi-dev":
-            rows.append(
-                {"kind": "gold removed", "answerable": False, "question": q.question, **row(q.question, gold)}
-            )
+            rows.append(case("gold removed", q.question, found, gold))
     if near:
         for q in load_questions(NEAR):
-            rows.append(
-                {"kind": "near-topic", "answerable": False, "question": q.question, **row(q.question, set())}
-            )
+            rows.append(case("near-topic", q.question, service.search(q.question)))
         for q in load_questions(DATA / "eval" / "realtimeqa-dev" / "questions.jsonl"):
-            rows.append(
-                {"kind": "off-topic", "answerable": False, "question": q.question, **row(q.question, set())}
-            )
+            rows.append(case("off-topic", q.question, service.search(q.question)))
     service.close()
     return [r for r in rows if r["score"] is not None]
 
