@@ -124,8 +124,12 @@ def _plain_latin(token: str) -> str:
 
 
 # One pass over a text: words as :func:`index.text.word_tokens` cuts them (letters, marks, digits),
-# and punctuation, which ends a run of words that may form one name ("Kim, Jong" is two things).
-_WORD_OR_BREAK = regex.compile(r"([\p{L}\p{M}\p{N}]+)|[^\p{L}\p{M}\p{N}\s]+")
+# a hyphen joining two words, which keeps them in one run ("Ban Ki-Moon" is one name, बान की मून),
+# and other punctuation, which ends a run of words that may form one name ("Kim, Jong" is two).
+_WORD = r"[\p{L}\p{M}\p{N}]"
+_WORD_OR_BREAK = regex.compile(
+    rf"({_WORD}+)|(?<={_WORD})[-\u2010\u2011](?={_WORD})|([^\p{{L}}\p{{M}}\p{{N}}\s]+)"
+)
 _INVISIBLE = regex.compile(r"[\u200b-\u200d\u2060\ufeff]")  # as index.text drops them
 
 # Keys of Latin words matched by spelling, apart from skeletons (which never hold "=").
@@ -137,10 +141,10 @@ def _runs(text: str, fold_case: bool = True) -> list[list[str]]:
     when ``fold_case`` is false), grouped into runs that no punctuation interrupts."""
     text = fold(text) if fold_case else unicodedata.normalize("NFC", text)
     runs: list[list[str]] = [[]]
-    for word in _WORD_OR_BREAK.findall(_INVISIBLE.sub("", text)):
+    for word, punctuation in _WORD_OR_BREAK.findall(_INVISIBLE.sub("", text)):
         if word:
             runs[-1].append(word)
-        elif runs[-1]:
+        elif punctuation and runs[-1]:
             runs.append([])
     return [run for run in runs if run]
 

@@ -108,6 +108,17 @@ def test_punctuation_breaks_a_run_of_words():
     assert name_pairs("Kim Jong Un", "किम, जोंग उन") == [("jong un", "जोंग उन")]
 
 
+def test_a_hyphen_joins_the_words_of_a_name():
+    # Each word of "Ki-Moon" is too short to count alone: only the whole name pairs.
+    sentence = "संयुक्त राष्ट्र के महासचिव बान की मून के शब्दों में"
+    assert name_pairs("What was Ban Ki-Moon the Secretary General of?", sentence) == [
+        ("ban ki moon", "बान की मून")
+    ]
+    assert name_pairs("Ban Ki Moon", "बान की-मून") == [("ban ki moon", "बान की मून")]
+    # A dash between spaces is punctuation, not a joining hyphen.
+    assert name_pairs("Ban Ki - Moon", sentence) == [("ban ki", "बान की")]
+
+
 def test_a_bridge_is_built_once_and_asked_of_many_sentences():
     bridge = NameBridge(["Putin", "visited", "the", "Kremlin"])
     assert bridge
