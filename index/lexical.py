@@ -44,6 +44,7 @@ import numpy as np
 from index.analysis import analyze
 from index.bridge import NameBridge, skeleton
 from index.filters import matches
+from index.lexicon import Lexicon
 from index.records import CollectionStats, Passage, SearchFilters
 from index.spec import code_fingerprint
 from index.stopwords import STOPWORDS
@@ -439,6 +440,31 @@ class LexicalIndex:
             for key, phrase in names.items():
                 if key in self._by_skeleton:
                     found.setdefault(phrase, []).extend(self._by_skeleton[key])
+            return found
+
+    def translations(self, query: str, lexicon: Lexicon) -> dict[str, list[str]]:
+        """Latin-script words of the query, each with the index terms of its translations in
+        ``lexicon`` (:mod:`index.lexicon`): "satellite" -> ["उपग्रह"]; words whose translations
+        the index never saw are left out. The same shape as :meth:`bridge`, so both are searched
+        and counted alike."""
+        words = [w for w in analyze(query, stem=False) if w.isascii() and w.isalpha()]
+        if not words:
+            return {}
+        with self._lock, self.store.reading():
+            self._ensure_built()
+            if self._bm25 is None:
+                return {}
+            vocabulary = self._bm25.vocab_dict
+            found: dict[str, list[str]] = {}
+            for word in words:
+                terms = [
+                    term
+                    for translation in lexicon.translations(word)
+                    for term in analyze(translation, self.stem)
+                    if term in vocabulary
+                ]
+                if terms:
+                    found.setdefault(word, []).extend(t for t in terms if t not in found.get(word, ()))
             return found
 
     def search(

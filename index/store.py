@@ -41,6 +41,7 @@ from index.chroma import (
 from index.feeds import FeedStore
 from index.filters import matches, to_metadata_filters
 from index.lexical import LexicalIndex, to_passages
+from index.lexicon import Lexicon
 from index.lock import LOCK_FILE, write_lock
 from index.manifest import Manifest
 from index.records import Article, Chunk, CollectionStats, Passage, SearchFilters, Sentence, published_day
@@ -600,6 +601,11 @@ class Index:
         """The text's Latin-script names, each with the Devanagari index terms of its skeleton."""
         self._refresh()
         return self._lexical.bridge(text)
+
+    def translations(self, text: str, lexicon: Lexicon) -> dict[str, list[str]]:
+        """The text's Latin-script words, each with the index terms of its translations."""
+        self._refresh()
+        return self._lexical.translations(text, lexicon)
 
     def chunk_vectors(self, chunk_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """The stored vectors of these chunks (those that exist and can be read): their ids and one

@@ -19,6 +19,7 @@ from llama_index.core.llms import ChatMessage, MessageRole
 from index.chroma import ChromaConfig
 from index.embedding import Embedder, load_embedder, resolved_runtime
 from index.language import detect_language
+from index.lexicon import Lexicon, load_lexicon
 from index.spec import IndexSpec, code_fingerprint
 from index.store import Index, LexicalConfig, StorageConfig, index_folder, index_names
 from index.threads import set_model_threads
@@ -171,6 +172,17 @@ def time_rules(settings: Settings) -> TimeRules | None:
     if not settings.time_aware:
         return None
     return TimeRules(TimeParser(settings.time_week_days), settings.time_undated)
+
+
+def lexicon(settings: Settings) -> Lexicon | None:
+    """The bilingual word list BM25 searches translations from, or None (off, or 'auto' and not
+    installed)."""
+    found = load_lexicon(
+        settings.lexicon, settings.lexicon_max_senses, settings.lexicon_translations, settings.model_cache_dir
+    )
+    if found is not None:
+        logger.info("searching translations from %s (%d English words)", found.source, len(found))
+    return found
 
 
 def word_aligner(settings: Settings, model: Embedder) -> WordAligner | None:
@@ -348,12 +360,14 @@ def service(
         opening = pool.submit(_open_index, settings, name, warm_up)  # first: lingua holds the GIL
         if warm_up:
             pool.submit(_warm_language_detector, languages)
+        reading = pool.submit(lexicon, settings)  # a dictionary's first reading takes seconds
         model = embedder(settings)
         if warm_up:
             # The first forward pass pays the runtime's one-time set-up: pay it here, not on a question.
             model.embed_query("warm-up")
         aligner = word_aligner(settings, model)
         index = opening.result()
+        word_list = reading.result()
     candidates = max(settings.rerank_depth, settings.top_k)
     evidence = SentenceEvidence(
         index,
@@ -395,7 +409,9 @@ def service(
         model_file = settings.sentence_model_file or SHIPPED_SENTENCE_MODEL
         evidence_steps.append(
             LearnedSentenceOrder(
-                SentenceModel.load(model_file), SentenceFeatures(), settings.sentence_order_candidates
+                SentenceModel.load(model_file),
+                SentenceFeatures(),
+                settings.sentence_order_candidates,
             )
         )
     # Last, on the final order: the best sentence's later report, when as good, is quoted instead.
@@ -416,6 +432,7 @@ def service(
             dense_weight=settings.dense_weight,
             rrf_k=settings.rrf_k,
             bridge_names=settings.lexical_name_bridge,
+            lexicon=word_list,
             depth=settings.retrieval_depth,
             weight_by_coverage=settings.lexical_weight_by_coverage,
         ),

@@ -192,6 +192,22 @@ class RetrievalSettings(BaseSettings):
             "words the index can read when weighing BM25 in the fusion."
         ),
     )
+    lexicon: str = Field(
+        "auto",
+        description=(
+            "Bilingual word list whose translations of an English question's words BM25 also "
+            "searches ('satellite' finds उपग्रह): a dictd-format dictionary file; 'auto' is Debian's "
+            "English-Hindi FreeDict when installed (apt-get install dict-freedict-eng-hin), 'off' none."
+        ),
+    )
+    lexicon_max_senses: int = Field(
+        10,
+        ge=1,
+        description="A translation shared by more English headwords than this is too general to search.",
+    )
+    lexicon_translations: int = Field(
+        2, ge=1, description="Translations searched per English word, the most specific first."
+    )
     follow_up_max_terms: int = Field(
         1,
         ge=0,

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 from index.analysis import analyze
+from index.lexicon import Lexicon
 from index.records import Passage
 from index.store import Index
 from rag.query import Query
@@ -154,6 +155,7 @@ class HybridRetriever:
         depth: int = 50,
         weight_by_coverage: bool = True,
         bridge_names: bool = False,
+        lexicon: Lexicon | None = None,
     ):
         self.index = index
         self.mode, self.fusion = mode, fusion
@@ -164,6 +166,20 @@ class HybridRetriever:
         # consonant skeleton ("Putin" -> पुतिन): BM25 otherwise sees nothing of an English
         # question over Hindi articles.
         self.bridge_names = bridge_names
+        # The question's other Latin-script words also search their translations in a bilingual
+        # word list ("satellite" -> उपग्रह): dictionary-based cross-language retrieval.
+        self.lexicon = lexicon
+
+    def bridged(self, text: str) -> dict[str, list[str]] | None:
+        """The question's words that BM25 may search in another script, each with those index
+        terms: names by skeleton, other words by translation (None when both are off)."""
+        if not self.bridge_names and self.lexicon is None:
+            return None
+        found = self.index.bridge(text) if self.bridge_names else {}
+        if self.lexicon is not None:
+            for word, terms in self.index.translations(text, self.lexicon).items():
+                found.setdefault(word, []).extend(terms)
+        return found
 
     def lexical_weight(self, text: str, bridged: dict[str, list[str]] | None = None) -> float:
         """BM25's share of a hybrid fusion, scaled by how much of the question the index can read.
@@ -188,7 +204,7 @@ class HybridRetriever:
             weights.append(self.dense_weight if self.mode == "hybrid" else 1.0)
         support: dict[str, float] = {}
         if self.mode in ("hybrid", "lexical"):
-            bridged = self.index.bridge(query.search_text) if self.bridge_names else None
+            bridged = self.bridged(query.search_text)
             lexical = self.index.lexical_search(query.search_text, depth, query.filters, bridged)
             weight = self.lexical_weight(query.search_text, bridged) if self.mode == "hybrid" else 1.0
             rankings.append(lexical)

@@ -202,6 +202,49 @@ def test_fused_passages_carry_bm25_support_for_the_reranker(tmp_path):
     assert fused["c:0"].lexical == 0.0  # BM25 did not find it
 
 
+def test_an_english_question_gets_bm25_support_from_names_and_translations(tmp_path):
+    """ "Putin" reaches पुतिन by its skeleton, "satellite" reaches उपग्रह through the word list;
+    without the list only the name does, and BM25 weighs less, since it reads less of the question."""
+    from index.lexical import LexicalIndex, to_passages
+    from index.lexicon import Lexicon
+
+    meta = {"language": "hi", "source": "s", "published_day": 0, "start": 0, "end": 40}
+    with LexicalIndex(tmp_path / "lexical") as lexical:
+        lexical.add("a", [("a:0", "पुतिन ने उपग्रह देखा", {**meta, "article_id": "a", "content_hash": "a"})])
+        lexical.add("b", [("b:0", "पुतिन मास्को लौटे", {**meta, "article_id": "b", "content_hash": "b"})])
+
+        class Stored:
+            """The real BM25 side, a fixed dense ranking."""
+
+            def dense_search(self, vector, top_k, filters):
+                return [passage("b:0", 0.9, 1), passage("a:0", 0.8, 2)]
+
+            def lexical_search(self, text, top_k, filters, bridged=None):
+                extra = [t for terms in (bridged or {}).values() for t in terms]
+                return to_passages(lexical.search(text, top_k, filters, extra))
+
+            def coverage(self, text, bridged=None):
+                return lexical.coverage(text, bridged)
+
+            def bridge(self, text):
+                return lexical.bridge(text)
+
+            def translations(self, text, lexicon):
+                return lexical.translations(text, lexicon)
+
+        words = Lexicon({"satellit": ["उपग्रह"]})
+        query = make_query("Which satellite did Putin see?", "en")
+        names_only = HybridRetriever(Stored(), bridge_names=True)  # type: ignore[arg-type]
+        both = HybridRetriever(Stored(), bridge_names=True, lexicon=words)  # type: ignore[arg-type]
+        assert names_only.bridged(query.search_text) == {"putin": ["पुतिन"]}
+        assert both.bridged(query.search_text) == {"putin": ["पुतिन"], "satellite": ["उपग्रह"]}
+        before = {p.chunk_id: p.lexical for p in names_only.retrieve(query, 2)}
+        after = {p.chunk_id: p.lexical for p in both.retrieve(query, 2)}
+    assert before["a:0"] == pytest.approx(before["b:0"])  # the name alone cannot tell them apart
+    assert after["a:0"] > after["b:0"] > 0
+    assert HybridRetriever(Stored()).bridged("Which satellite?") is None  # type: ignore[arg-type]
+
+
 def test_sentences_by_passage_include_overlap_sentences_in_both_chunks():
 
     from rag.evidence import SentenceEvidence

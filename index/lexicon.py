@@ -1,0 +1,147 @@
+"""A bilingual word list: the words of another language that an English word may be written as.
+
+An English question over Hindi articles shares only names and numbers with them, so BM25 sees
+almost nothing of it (the name bridge, :mod:`index.bridge`, covers the names). A dictionary gives
+the rest of its words a chance: "satellite" is searched as उपग्रह too, "dynasty" as वंश. This is
+dictionary-based cross-language retrieval, the classic method where no translation model can be
+had (none ships in a package we can install).
+
+The word list is FreeDict's English-Hindi dictionary in the dictd format Debian packages
+(``apt-get install dict-freedict-eng-hin``; GPL-2+, read at run time, not shipped here). Why
+hand-written: its entries are plain text ("promise /IPA/ <V>", then "1. प्रतिज्ञा करना"), while
+the Python readers of dictd files are whole conversion suites (PyGlossary) for a job of a few
+lines. Any file in the same layout works, for another language pair too.
+
+The dictionary is of uneven quality (its own notes say so): a target word that translates many
+English headwords ("देना", "give", in "punish" = "दण्ड देना") matches nearly everything, so such
+words are dropped, and each English word keeps only its most specific few translations.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from index.analysis import analyze, stem_term
+
+# The Debian package's file, used when present and no other list is configured.
+DEBIAN_ENG_HIN = Path("/usr/share/dictd/freedict-eng-hin.dict.dz")
+
+_HEADWORD = re.compile(r"^(?P<word>[^\s/<][^/<]*?)\s*(?:/[^/]*/)?\s*<[^>]*>\s*$")
+_SENSE = re.compile(r"^\s*\d+\.\s*(?P<text>.+)$")
+_MARKUP = re.compile(r"[~\[\]()]")  # "प्रतिज्ञा~कर[हो]": a verb with its light verbs
+
+
+class Lexicon:
+    """English word stems, each with the words of the other language it may be written as."""
+
+    def __init__(self, translations: Mapping[str, Sequence[str]], source: str = ""):
+        self._translations = {k: tuple(v) for k, v in translations.items() if v}
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self._translations)
+
+    def table(self) -> dict[str, list[str]]:
+        """English stem -> translations, as JSON can hold it."""
+        return {k: list(v) for k, v in self._translations.items()}
+
+    def translations(self, word: str) -> tuple[str, ...]:
+        """What ``word`` (an English word, any inflection) may be written as, most specific first."""
+        return self._translations.get(stem_term(word.casefold()), ())
+
+    @classmethod
+    def read_dictd(cls, path: Path, max_senses: int = 10, per_word: int = 2) -> Lexicon:
+        """A dictd-format dictionary (``.dict`` or ``.dict.dz``): single-word English headwords
+        with the words of their numbered senses. A target word that translates more than
+        ``max_senses`` headwords is dropped as too general; each English word keeps its
+        ``per_word`` most specific translations (those shared with the fewest headwords)."""
+        opener = gzip.open if path.suffix == ".dz" else open
+        found: dict[str, set[str]] = {}
+        headword: str | None = None
+        with opener(path, "rt", encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                line = line.rstrip("\n")
+                if not line.startswith(" ") and (head := _HEADWORD.match(line)):
+                    terms = analyze(head.group("word"))
+                    headword = terms[0] if len(terms) == 1 and terms[0].isascii() else None
+                    continue
+                sense = _SENSE.match(line)
+                if headword is None or sense is None:
+                    continue
+                words = [
+                    w for w in analyze(_MARKUP.sub(" ", sense.group("text")), stem=False) if not w.isascii()
+                ]
+                found.setdefault(headword, set()).update(words)
+        shared = Counter(w for words in found.values() for w in words)
+        return cls(
+            {
+                english: sorted((w for w in words if shared[w] <= max_senses), key=lambda w: (shared[w], w))[
+                    :per_word
+                ]
+                for english, words in found.items()
+            },
+            source=str(path),
+        )
+
+
+class LexiconMissing(FileNotFoundError):
+    """A configured word list is not there."""
+
+
+# Bump when the reading of a dictionary changes: cached tables of an older reading are not used.
+_READING = 1
+
+
+def _cached(path: Path, max_senses: int, per_word: int, cache_dir: Path | None) -> Lexicon:
+    """:meth:`Lexicon.read_dictd`, kept as JSON in ``cache_dir``: reading the dictionary stems
+    some 20,000 headwords in pure Python (seconds), which a service should not pay at every start."""
+    if cache_dir is None:
+        return Lexicon.read_dictd(path, max_senses, per_word)
+    stat = path.stat()
+    key = f"{path.name}-{stat.st_size}-{stat.st_mtime_ns}-{max_senses}-{per_word}-r{_READING}.json"
+    cached = cache_dir / "lexicons" / key
+    if cached.is_file():
+        try:
+            return Lexicon(json.loads(cached.read_text(encoding="utf-8")), source=str(path))
+        except (OSError, ValueError):
+            pass  # unreadable: read the dictionary again and rewrite it
+    lexicon = Lexicon.read_dictd(path, max_senses, per_word)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(lexicon.table(), ensure_ascii=False), encoding="utf-8")
+        partial.replace(cached)  # atomic: another process reads the old file or the whole new one
+    except OSError:
+        pass  # a read-only cache only costs the next start the same seconds
+    return lexicon
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(
+    setting: str, max_senses: int, per_word: int, cache_dir: Path | None = None
+) -> Lexicon | None:
+    """The configured word list, read once per process: ``"auto"`` is Debian's English-Hindi
+    FreeDict when installed (else none), ``""`` or ``"off"`` none, anything else a path that
+    must exist."""
+    if setting in ("", "off"):
+        return None
+    if setting == "auto":
+        if not DEBIAN_ENG_HIN.is_file():
+            return None
+        path = DEBIAN_ENG_HIN
+    else:
+        path = Path(setting).expanduser()
+        if not path.is_file():
+            raise LexiconMissing(
+                f"KHABAR_LEXICON names {path}, which is not a file: install it "
+                "(`apt-get install dict-freedict-eng-hin` for English-Hindi), or set KHABAR_LEXICON=auto "
+                "(used when installed) or off"
+            )
+    return _cached(path, max_senses, per_word, cache_dir)
