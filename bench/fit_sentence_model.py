@@ -58,7 +58,7 @@ def collect(
     from rag.sentence_model import LearnedSentenceOrder, SentenceFeatures
 
     settings = Settings(data_dir=data_dir, top_k=10, sentence_order="hand")
-    features = SentenceFeatures()
+    features = SentenceFeatures(components.lexicon(settings))
     rows: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     question_of: list[np.ndarray] = []

@@ -410,7 +410,7 @@ def service(
         evidence_steps.append(
             LearnedSentenceOrder(
                 SentenceModel.load(model_file),
-                SentenceFeatures(),
+                SentenceFeatures(word_list),
                 settings.sentence_order_candidates,
             )
         )

@@ -7,7 +7,8 @@ gets a small feature vector — the existing scores and its place in the list, a
 shows: numbers and dates where the question asks for one (:mod:`rag.answer_type`), names shared
 across scripts (:mod:`index.bridge`), its place in the article, how much of it is Latin-script
 gloss inside another language (a Hindi lead sentence dense with "(Kim Jong Un)" names pulls
-English questions whose answer is elsewhere) — and a logistic model, fitted on the development
+English questions whose answer is elsewhere), the question's English words it holds in
+translation (:mod:`index.lexicon`) — and a logistic model, fitted on the development
 questions with cross-validation grouped by article (``bench/fit_sentence_model.py``), orders them.
 
 Only the order changes: every sentence keeps its evidence score, which the decline thresholds
@@ -25,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index.analysis import analyze
 from index.bridge import NameBridge
+from index.lexicon import Lexicon
 from rag.answer import is_cross_lingual
 from rag.answer_type import AnswerType, expected_type, supports
 from rag.evidence import term_overlap
@@ -53,6 +56,7 @@ FEATURES = (
     "new_date",
     "bridged_names",
     "latin_names",
+    "translated_words",
 )
 
 
@@ -64,11 +68,28 @@ def _latin_share(text: str) -> float:
 
 
 class SentenceFeatures:
-    """The feature vectors of a question's candidate sentences (one row each, in ``FEATURES`` order)."""
+    """The feature vectors of a question's candidate sentences (one row each, in ``FEATURES`` order).
+
+    ``lexicon``: the bilingual word list (:mod:`index.lexicon`) whose translations of the
+    question's English words a sentence in another language may contain; without one that feature
+    is 0 for every sentence, which leaves the order to the others.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None):
+        self.lexicon = lexicon
+
+    def _translations(self, question: str) -> tuple[int, list[set[str]]]:
+        """How many English words the question has, and the translation terms of each that has some."""
+        words = [w for w in analyze(question, stem=False) if w.isascii() and w.isalpha()]
+        if self.lexicon is None or not words:
+            return len(words), []
+        found = [{t for h in self.lexicon.translations(w) for t in analyze(h)} for w in words]
+        return len(words), [terms for terms in found if terms]
 
     def matrix(self, query: Query, evidence: Sequence[Evidence]) -> np.ndarray:
         if not evidence:
             return np.zeros((0, len(FEATURES)), dtype=np.float64)
+        english_words, translations = self._translations(query.text)
         kind = expected_type(query.text)
         typed = kind in (AnswerType.NUMBER, AnswerType.DATE)
         best = max(e.score for e in evidence)
@@ -104,9 +125,18 @@ class SentenceFeatures:
                     float(kind is AnswerType.DATE and supports(AnswerType.DATE, e.text, query.text)),
                     float(len(pairs) - latin),  # Devanagari phrases with a question name's skeleton
                     float(latin),  # the question's Latin words spelled as such in the sentence
+                    # Share of the question's English words with a translation in the sentence.
+                    self._translated(english_words, translations, e.text) if cross else 0.0,
                 ]
             )
         return np.asarray(rows, dtype=np.float64)
+
+    @staticmethod
+    def _translated(english_words: int, translations: list[set[str]], sentence: str) -> float:
+        if not translations:
+            return 0.0
+        terms = set(analyze(sentence))
+        return sum(1 for found in translations if found & terms) / english_words
 
 
 @dataclass(frozen=True)
