@@ -58,7 +58,7 @@ def collect(
     from rag.sentence_model import LearnedSentenceOrder, SentenceFeatures
 
     settings = Settings(data_dir=data_dir, top_k=10, sentence_order="hand")
-    features = SentenceFeatures(components.lexicon(settings))
+    features = SentenceFeatures()
     rows: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     question_of: list[np.ndarray] = []

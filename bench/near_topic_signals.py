@@ -58,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     pipeline.reuse_index = args.reuse_index
     info = pipeline.build(load_articles([XQUAD / "articles.jsonl", DATA / "corpora" / "bbc-hindi.jsonl"]))
     service = components.service(settings, info.index_name)
-    model, features = (
-        SentenceModel.load(settings.sentence_model_file or SHIPPED),
-        SentenceFeatures(components.lexicon(settings)),
-    )
+    model, features = SentenceModel.load(settings.sentence_model_file or SHIPPED), SentenceFeatures()
 
     def signals(question: str) -> dict[str, float | bool] | None:
         found = service.search(question)

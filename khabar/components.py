@@ -410,7 +410,7 @@ def service(
         evidence_steps.append(
             LearnedSentenceOrder(
                 SentenceModel.load(model_file),
-                SentenceFeatures(word_list),
+                SentenceFeatures(),
                 settings.sentence_order_candidates,
             )
         )
@@ -424,6 +424,7 @@ def service(
             settings.languages,
             FollowUpRule(settings.follow_up_max_terms),
             time_rules(settings),
+            word_list,
         ),
         HybridRetriever(
             index,

@@ -84,7 +84,9 @@ def make_citation(marker: int, ev: Evidence, question: Query | None = None) -> C
         passage_end=p.end,
         highlight=(ev.start - p.start, ev.end - p.start),
         score=round(ev.score, 4),
-        matches=shared_terms(question.text, ev.text) if question is not None and cross else [],
+        matches=shared_terms(question.text, ev.text, question.translations)
+        if question is not None and cross
+        else [],
         first_reported=ev.first_reported,
         text_from=p.text_from,
     )

@@ -2,27 +2,45 @@
 
 A reader who asks in English and gets a Hindi sentence cannot check it by reading; the names and
 numbers it shares with the question, in both scripts ("Kim Jong Un ↔ किम जोंग उन", "100 ↔ १००"),
-show what matched. Found with the same bridge the sentence scorer uses (:mod:`index.bridge`).
+and the question's words it holds in translation ("satellite ↔ उपग्रह"), show what matched.
+Found with the same bridge and word list the sentence scorer uses (:mod:`index.bridge`,
+:mod:`index.lexicon`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from index.analysis import analyze
 from index.bridge import NameBridge, numbers
 from index.text import word_tokens
 
+_PUNCTUATION = ".,;:!?।\"'()"
 
-def shared_terms(question: str, sentence: str) -> list[tuple[str, str]]:
-    """(as in the question, as in the sentence) pairs: names matched across scripts, then numbers
-    written differently (digits of another script, words); spellings that are already the same
-    in both are left out (the reader sees those)."""
+
+def shared_terms(
+    question: str, sentence: str, translations: Mapping[str, Sequence[str]] | None = None
+) -> list[tuple[str, str]]:
+    """(as in the question, as in the sentence) pairs: names matched across scripts, words held
+    in translation (``translations``: the question's words with theirs, ``Query.translations``),
+    then numbers written differently (digits of another script, words); spellings that are
+    already the same in both are left out (the reader sees those)."""
     found: list[tuple[str, str]] = []
     for asked, written in NameBridge(question).pairs(sentence):
         if not written.isascii():
             found.append((_surface(question, asked), written))
+    named = {written for _, written in found}
+    for asked, words in (translations or {}).items():
+        stems = {t for word in words for t in analyze(word)}
+        for written in sentence.split():
+            written = written.strip(_PUNCTUATION)
+            if written not in named and stems & set(analyze(written)):
+                found.append((_surface(question, asked), written))
+                break
     asked_numbers = {n: w.strip(".,;:!?\"'()") for w in question.split() for n in numbers(w)}
     for word in sentence.split():
         for n in numbers(word):
-            if n in asked_numbers and (pair := (asked_numbers[n], word.strip(".,;:!?।\"'()"))) not in found:
+            if n in asked_numbers and (pair := (asked_numbers[n], word.strip(_PUNCTUATION))) not in found:
                 if pair[0] != pair[1]:
                     found.append(pair)
     return found

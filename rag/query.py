@@ -13,13 +13,14 @@ read here too, and the frame narrows ``filters``, so every retriever honours it 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from index.analysis import analyze
 from index.embedding import Embedder
 from index.language import detect_language
+from index.lexicon import Lexicon
 from index.records import SearchFilters
 from index.text import is_blank
 from rag.digest_question import asks_for_digest
@@ -51,6 +52,9 @@ class Query:
     user_filters: SearchFilters | None = None
     # The frame found nothing, so the search ran without it (articles dated after now still out).
     widened: bool = False
+    # The question's English words with what they may be written as in another language (a
+    # bilingual word list, :mod:`index.lexicon`): "satellite" -> ("उपग्रह",). Empty without one.
+    translations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def question(self) -> str:
@@ -85,13 +89,23 @@ class QueryBuilder:
         languages: Sequence[str],
         follow_up: FollowUpRule | None = None,
         time_rules: TimeRules | None = None,
+        lexicon: Lexicon | None = None,
     ):
         """``time_rules``: how time words shape the search (None: they are ordinary words, and articles
-        dated after now are not excluded)."""
+        dated after now are not excluded). ``lexicon``: a bilingual word list the question's English
+        words are looked up in (None: none)."""
         self.embedder = embedder
         self.languages = tuple(languages)
         self.follow_up = follow_up or FollowUpRule()
         self.time = time_rules
+        self.lexicon = lexicon
+
+    def translations(self, text: str) -> dict[str, tuple[str, ...]]:
+        """The Latin-script words of ``text`` (as analysed, unstemmed) that the word list knows."""
+        if self.lexicon is None:
+            return {}
+        words = (w for w in analyze(text, stem=False) if w.isascii() and w.isalpha())
+        return {w: found for w in words if (found := self.lexicon.translations(w))}
 
     def build(
         self,
@@ -136,4 +150,5 @@ class QueryBuilder:
             now=moment,
             timeframe=frame,
             user_filters=filters,
+            translations=self.translations(text),
         )

@@ -28,7 +28,6 @@ import numpy as np
 
 from index.analysis import analyze
 from index.bridge import NameBridge
-from index.lexicon import Lexicon
 from rag.answer import is_cross_lingual
 from rag.answer_type import AnswerType, expected_type, supports
 from rag.evidence import term_overlap
@@ -70,26 +69,16 @@ def _latin_share(text: str) -> float:
 class SentenceFeatures:
     """The feature vectors of a question's candidate sentences (one row each, in ``FEATURES`` order).
 
-    ``lexicon``: the bilingual word list (:mod:`index.lexicon`) whose translations of the
-    question's English words a sentence in another language may contain; without one that feature
-    is 0 for every sentence, which leaves the order to the others.
+    A sentence in another language shows which of the question's English words it holds in
+    translation (``Query.translations``, from a bilingual word list); without a word list that
+    feature is 0 for every sentence, which leaves the order to the others.
     """
-
-    def __init__(self, lexicon: Lexicon | None = None):
-        self.lexicon = lexicon
-
-    def _translations(self, question: str) -> tuple[int, list[set[str]]]:
-        """How many English words the question has, and the translation terms of each that has some."""
-        words = [w for w in analyze(question, stem=False) if w.isascii() and w.isalpha()]
-        if self.lexicon is None or not words:
-            return len(words), []
-        found = [{t for h in self.lexicon.translations(w) for t in analyze(h)} for w in words]
-        return len(words), [terms for terms in found if terms]
 
     def matrix(self, query: Query, evidence: Sequence[Evidence]) -> np.ndarray:
         if not evidence:
             return np.zeros((0, len(FEATURES)), dtype=np.float64)
-        english_words, translations = self._translations(query.text)
+        english_words = len({w for w in analyze(query.text, stem=False) if w.isascii() and w.isalpha()})
+        translations = [{t for h in found for t in analyze(h)} for found in query.translations.values()]
         kind = expected_type(query.text)
         typed = kind in (AnswerType.NUMBER, AnswerType.DATE)
         best = max(e.score for e in evidence)

@@ -17,6 +17,22 @@ def test_names_and_numbers_are_paired_as_asked_and_as_written():
     assert pairs == [("Kim Jong Un", "किम जोंग उन"), ("Putin", "पुतिन"), ("100", "१००")]
 
 
+def test_words_held_in_translation_are_paired_in_their_inflected_form():
+    question = "What did Kim Jong Un say about relations in the coming years?"
+    translations = {"relations": ("संबंध",), "years": ("वर्ष",), "say": ("बोलना",)}
+    pairs = shared_terms(question, SENTENCE, translations)
+    assert pairs == [("Kim Jong Un", "किम जोंग उन"), ("relations", "संबंधों"), ("years", "वर्षों")]
+    assert shared_terms(question, SENTENCE) == [("Kim Jong Un", "किम जोंग उन")]
+
+
+def test_a_query_carries_its_translations_into_the_citation():
+    passage = make_passage("kim", SENTENCE, 1, language="hi")
+    evidence = [Evidence(SENTENCE, 0, len(SENTENCE), 0.9, 0.9, passage)]
+    query = make_query("What about relations?", language="en", translations={"relations": ("संबंध",)})
+    answer = ExtractiveAnswerer(1, DeclineThresholds(0.5, 0.5), 0.0).answer(query, evidence, [passage])
+    assert answer.citations[0].matches == [("relations", "संबंधों")]
+
+
 def test_what_is_spelled_alike_or_unrelated_is_not_listed():
     assert shared_terms("What about the 100 years?", "The plan covers 100 years.") == []
     assert shared_terms("Who is the president of France?", SENTENCE) == []

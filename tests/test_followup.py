@@ -70,6 +70,16 @@ def test_only_a_continuing_question_is_searched_with_the_previous_one():
     assert not first.follows_up and first.search_text == first.text
 
 
+def test_a_query_carries_the_translations_of_its_own_words_not_the_previous_questions():
+    from index.lexicon import Lexicon
+
+    words = Lexicon({"promis": ["प्रतिज्ञा"], "warn": ["चेतावनी"]})
+    builder = QueryBuilder(RecordingEmbedder(), ("en", "hi"), lexicon=words)  # type: ignore[arg-type]
+    follow = builder.build("And what did he promise?", history=["What did they warn?"])
+    assert follow.follows_up and follow.translations == {"promise": ("प्रतिज्ञा",)}
+    assert QueryBuilder(RecordingEmbedder(), ("en", "hi")).build("What did he promise?").translations == {}  # type: ignore[arg-type]
+
+
 def test_the_own_terms_limit_is_a_setting_of_the_rule():
     assert FollowUpRule(max_own_terms=1).continues("Sanctions?")
     assert not FollowUpRule(max_own_terms=0).continues("Sanctions?")

@@ -79,16 +79,15 @@ def test_features_show_the_lead_gloss_names_and_types():
 
 
 def test_a_sentence_in_another_language_shows_the_question_words_it_holds_in_translation():
-    from index.lexicon import Lexicon
-
-    words = Lexicon({"year": ["वर्ष"], "tie": ["संबंध"]})
-    query = make_query("How many years of ties did Kim want?", language="en")
-    col = dict(zip(FEATURES, SentenceFeatures(words).matrix(query, sentences()).T, strict=True))
+    translations = {"years": ("वर्ष",), "ties": ("संबंध",)}
+    query = make_query("How many years of ties did Kim want?", language="en", translations=translations)
+    col = dict(zip(FEATURES, SentenceFeatures().matrix(query, sentences()).T, strict=True))
     # English words: many, years, ties, kim, want ("how", "of", "did" are stop words).
     assert col["translated_words"][2] == pytest.approx(2 / 5)  # वर्षों, संबंधों: inflected, stemmed alike
     assert list(col["translated_words"][:2]) == [0.0, 0.0]
     # No word list: nothing in translation, the other features as before.
-    plain = dict(zip(FEATURES, SentenceFeatures().matrix(query, sentences()).T, strict=True))
+    plain_query = make_query("How many years of ties did Kim want?", language="en")
+    plain = dict(zip(FEATURES, SentenceFeatures().matrix(plain_query, sentences()).T, strict=True))
     assert set(plain["translated_words"]) == {0.0}
     assert list(plain["new_number"]) == list(col["new_number"])
 
