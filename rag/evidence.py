@@ -30,6 +30,12 @@ def content_terms(sentence: str) -> int:
     return len(analyze(sentence))
 
 
+@lru_cache(maxsize=65536)
+def sentence_terms(sentence: str) -> frozenset[str]:
+    """A sentence's analysed content words, as a set (cached as :func:`content_terms` is)."""
+    return frozenset(analyze(sentence))
+
+
 def term_overlap(question_terms: set[str], sentence: str) -> float:
     """Share of the question's content words that the sentence contains.
 
@@ -38,7 +44,7 @@ def term_overlap(question_terms: set[str], sentence: str) -> float:
     """
     if not question_terms:
         return 0.0
-    return len(question_terms & set(analyze(sentence))) / len(question_terms)
+    return len(question_terms & sentence_terms(sentence)) / len(question_terms)
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,14 @@ def shared_terms(
         if not written.isascii():
             found.append((_surface(question, asked), written))
     named = {written for _, written in found}
-    for asked, words in (translations or {}).items():
-        stems = {t for word in words for t in analyze(word)}
-        for written in sentence.split():
-            written = written.strip(_PUNCTUATION)
-            if written not in named and stems & set(analyze(written)):
+    if translations:
+        words = [w.strip(_PUNCTUATION) for w in sentence.split()]
+        stems = [set(analyze(w)) if w not in named else set() for w in words]
+        for asked, translated in translations.items():
+            wanted = {t for word in translated for t in analyze(word)}
+            written = next((w for w, own in zip(words, stems, strict=True) if own & wanted), None)
+            if written is not None:
                 found.append((_surface(question, asked), written))
-                break
     asked_numbers = {n: w.strip(".,;:!?\"'()") for w in question.split() for n in numbers(w)}
     for word in sentence.split():
         for n in numbers(word):

@@ -75,7 +75,10 @@ def passage_terms(text: str) -> frozenset[str]:
 
 
 def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)  # the union's size, without building it
 
 
 def fold_duplicates(passages: list[Passage], threshold: float) -> list[Passage]:
@@ -89,8 +92,17 @@ def fold_duplicates(passages: list[Passage], threshold: float) -> list[Passage]:
     kept: list[tuple[Passage, frozenset[str]]] = []
     for p in passages:
         terms = passage_terms(p.text)
+        # Jaccard is at most the smaller set's size over the larger's: most pairs are ruled out
+        # by their sizes alone, before any intersection (this loop compares hundreds of pairs).
         twin = next(
-            (k for k, t in kept if k.article_id != p.article_id and jaccard(terms, t) >= threshold), None
+            (
+                k
+                for k, t in kept
+                if k.article_id != p.article_id
+                and min(len(terms), len(t)) >= threshold * max(len(terms), len(t))
+                and jaccard(terms, t) >= threshold
+            ),
+            None,
         )
         if twin is not None:
             if p.article_id not in twin.also_in:

@@ -30,7 +30,7 @@ from index.analysis import analyze
 from index.bridge import NameBridge
 from rag.answer import is_cross_lingual
 from rag.answer_type import AnswerType, expected_type, supports
-from rag.evidence import term_overlap
+from rag.evidence import sentence_terms, term_overlap
 from rag.query import Query
 from rag.types import Evidence
 
@@ -124,7 +124,7 @@ class SentenceFeatures:
     def _translated(english_words: int, translations: list[set[str]], sentence: str) -> float:
         if not translations:
             return 0.0
-        terms = set(analyze(sentence))
+        terms = sentence_terms(sentence)
         return sum(1 for found in translations if found & terms) / english_words
 
 
