@@ -3,8 +3,11 @@
 Near-topic questions (``bench/near_topic/``) are about a development paragraph that is retrieved
 correctly but never states the asked fact. For them and for the answerable xquad-hi-dev questions
 this asks the real pipeline and records, for the best evidence: its evidence score (what declining
-reads), its cosine, and the learned sentence model's highest logit. It reports each signal's AUC
-(answerable above near-topic; 0.5 is chance) and how many near-topic questions a threshold would
+reads), its cosine, the learned sentence model's highest logit, and how well the question word worst
+matched in the best sentence is matched (token alignment). It reports each signal's AUC
+(answerable above near-topic; 0.5 is chance), also among questions of at least 14 words only
+(our near-topic questions run longer than the answerable ones, so length alone separates them:
+the ``shortness`` row is that control), and how many near-topic questions a threshold would
 decline while declining at most 3 % / 5 % of the answerable ones, per kind of pair (same language,
 cross-lingual), as the decline thresholds are fitted.
 
@@ -28,7 +31,8 @@ DATA = ROOT.parent / "shared" / "data"
 XQUAD = DATA / "eval" / "xquad-hi-dev"
 NEAR = ROOT / "bench" / "near_topic" / "xquad-hi-dev.jsonl"
 OUT = ROOT / "bench" / "results" / "near_topic_signals.json"
-SIGNALS = ("score", "similarity", "learned_logit")
+SIGNALS = ("score", "similarity", "learned_logit", "weakest_word", "shortness")
+LONG = 14  # words: the length-matched comparison keeps questions at least this long
 CAPS = (0.03, 0.05)
 
 
@@ -59,6 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     info = pipeline.build(load_articles([XQUAD / "articles.jsonl", DATA / "corpora" / "bbc-hindi.jsonl"]))
     service = components.service(settings, info.index_name)
     model, features = SentenceModel.load(settings.sentence_model_file or SHIPPED), SentenceFeatures()
+    encoder = components.embedder(settings).token_encoder(
+        settings.alignment_layer, settings.alignment_max_tokens, settings.alignment_cache_size
+    )
+
+    def weakest_word(question: str, sentence: str) -> float:
+        """The question token worst matched in the sentence: its best cosine to a sentence token
+        (token vectors of the word aligner's layer). A fact the sentence never states leaves a
+        question word without a counterpart."""
+        q, s = encoder.vectors([("query", question), ("passage", sentence)])
+        return float((q.astype(np.float32) @ s.astype(np.float32).T).max(axis=1).min())
 
     def signals(question: str) -> dict[str, float | bool] | None:
         found = service.search(question)
@@ -70,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             "score": max(e.score for e in evidence),
             "similarity": max(e.similarity for e in evidence),
             "learned_logit": float(logits.max()),
+            "weakest_word": weakest_word(question, evidence[0].text),
+            # A control, not a signal: our near-topic questions run longer than the answerable
+            # ones, so anything that falls with length separates them without reading the text.
+            "shortness": -float(len(question.split())),
             "cross": is_cross_lingual(found.query.language, evidence[0].passage.language),
         }
 
@@ -78,11 +96,23 @@ def main(argv: list[str] | None = None) -> int:
         "near-topic": [signals(q.question) for q in load_questions(NEAR)],
     }
     rows = {k: [r for r in v if r is not None] for k, v in kinds.items()}
-    result: dict[str, object] = {"questions": {k: len(v) for k, v in rows.items()}, "auc": {}, "at_cap": []}
+    result: dict[str, object] = {
+        "questions": {k: len(v) for k, v in rows.items()},
+        "mean_words": {k: round(float(np.mean([-r["shortness"] for r in v])), 1) for k, v in rows.items()},
+        "auc": {},
+        "auc_length_matched": {},
+        "length_matched_questions": {
+            k: sum(1 for r in v if r["shortness"] <= -LONG) for k, v in rows.items()
+        },
+        "at_cap": [],
+    }
     for name in SIGNALS:
         high = np.asarray([r[name] for r in rows["answerable"]])
         low = np.asarray([r[name] for r in rows["near-topic"]])
         result["auc"][name] = round(auc(high, low), 3)  # type: ignore[index]
+        long_high = np.asarray([r[name] for r in rows["answerable"] if r["shortness"] <= -LONG])
+        long_low = np.asarray([r[name] for r in rows["near-topic"] if r["shortness"] <= -LONG])
+        result["auc_length_matched"][name] = round(auc(long_high, long_low), 3)  # type: ignore[index]
         for cross in (False, True):
             a = np.asarray([r[name] for r in rows["answerable"] if r["cross"] is cross])
             n = np.asarray([r[name] for r in rows["near-topic"] if r["cross"] is cross])
