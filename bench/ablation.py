@@ -45,10 +45,11 @@ PLAIN = {
     "evidence_rank_weight": 0.0,
     "alignment_weight": 0.0,
     "lexical_name_bridge": False,
+    "lexicon": "off",
     "sentence_order": "hand",
 }
-# The defaults before the cross-script name bridge and the learned sentence order.
-BEFORE_NAMES = {"lexical_name_bridge": False, "sentence_order": "hand"}
+# The defaults before the cross-script name bridge, the word list and the learned sentence order.
+BEFORE_NAMES = {"lexical_name_bridge": False, "lexicon": "off", "sentence_order": "hand"}
 HYBRID = {**PLAIN, "retrieval_mode": "hybrid", "fusion": "rrf", "lexical_weight_by_coverage": True}
 STEPS: list[tuple[str, dict[str, Any]]] = [
     ("dense only", {**PLAIN, "retrieval_mode": "dense"}),
@@ -81,9 +82,13 @@ STEPS: list[tuple[str, dict[str, Any]]] = [
     ("+ passages tied within 0.02 among the first 8, before the top-k cut", BEFORE_NAMES),
     (
         "+ BM25 name bridge (Latin names also search Devanagari terms of their skeleton)",
+        {"sentence_order": "hand", "lexicon": "off"},
+    ),
+    (
+        "+ BM25 searches English words' translations (a word list: Debian's English-Hindi FreeDict)",
         {"sentence_order": "hand"},
     ),
-    ("+ learned sentence order (= defaults)", {}),
+    ("+ learned sentence order, with the words held in translation (= defaults)", {}),
 ]
 
 COLUMNS = (
