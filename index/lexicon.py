@@ -41,54 +41,75 @@ _MARKUP = re.compile(r"[~\[\]()]")  # "प्रतिज्ञा~कर[हो
 class Lexicon:
     """English word stems, each with the words of the other language it may be written as."""
 
-    def __init__(self, translations: Mapping[str, Sequence[str]], source: str = ""):
-        self._translations = {k: tuple(v) for k, v in translations.items() if v}
+    def __init__(
+        self,
+        words: Mapping[str, Sequence[str]],
+        stems: Mapping[str, Sequence[str]] | None = None,
+        source: str = "",
+    ):
+        """``words``: English headword -> translations; ``stems``: stem -> the translations of
+        the headword that answers for it (an inflected word: "weapons" -> weapon's)."""
+        self._words = {k: tuple(v) for k, v in words.items() if v}
+        self._stems = {k: tuple(v) for k, v in (stems or {}).items() if v}
         self.source = source
 
     def __len__(self) -> int:
-        return len(self._translations)
+        return len(self._words)
 
-    def table(self) -> dict[str, list[str]]:
-        """English stem -> translations, as JSON can hold it."""
-        return {k: list(v) for k, v in self._translations.items()}
+    def table(self) -> dict[str, dict[str, list[str]]]:
+        """The headword and stem tables, as JSON can hold them."""
+        return {
+            "words": {k: list(v) for k, v in self._words.items()},
+            "stems": {k: list(v) for k, v in self._stems.items()},
+        }
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Mapping[str, Sequence[str]]], source: str = "") -> Lexicon:
+        return cls(table["words"], table["stems"], source)
 
     def translations(self, word: str) -> tuple[str, ...]:
-        """What ``word`` (an English word, any inflection) may be written as, most specific first."""
-        return self._translations.get(stem_term(word.casefold()), ())
+        """What ``word`` may be written as, the usual sense first: its own entry, or else that of
+        the headword its stem belongs to (so "weapons" finds weapon's, and "department" is not
+        read as "depart", whose stem it shares)."""
+        word = word.casefold()
+        if word in self._words:
+            return self._words[word]
+        return self._stems.get(stem_term(word), ())
 
     @classmethod
     def read_dictd(cls, path: Path, max_senses: int = 10, per_word: int = 2) -> Lexicon:
         """A dictd-format dictionary (``.dict`` or ``.dict.dz``): single-word English headwords
-        with the words of their numbered senses. A target word that translates more than
-        ``max_senses`` headwords is dropped as too general; each English word keeps its
-        ``per_word`` most specific translations (those shared with the fewest headwords)."""
+        with the words of their numbered senses, in the dictionary's order (the usual sense
+        first). A target word that translates more than ``max_senses`` headwords is dropped as
+        too general; each English word keeps its first ``per_word`` translations. Headwords
+        that share a stem ("state", "stately", "stated") are looked up by it, and the shortest,
+        the base form, answers for all of them."""
         opener = gzip.open if path.suffix == ".dz" else open
-        found: dict[str, set[str]] = {}
+        found: dict[str, dict[str, None]] = {}  # headword -> its words, in order (a dict as an ordered set)
         headword: str | None = None
         with opener(path, "rt", encoding="utf-8", errors="replace") as lines:
             for line in lines:
                 line = line.rstrip("\n")
                 if not line.startswith(" ") and (head := _HEADWORD.match(line)):
-                    terms = analyze(head.group("word"))
-                    headword = terms[0] if len(terms) == 1 and terms[0].isascii() else None
+                    word = head.group("word").strip().casefold()
+                    headword = word if word.isascii() and word.isalpha() else None
                     continue
                 sense = _SENSE.match(line)
                 if headword is None or sense is None:
                     continue
-                words = [
-                    w for w in analyze(_MARKUP.sub(" ", sense.group("text")), stem=False) if not w.isascii()
-                ]
-                found.setdefault(headword, set()).update(words)
+                words = analyze(_MARKUP.sub(" ", sense.group("text")), stem=False)
+                found.setdefault(headword, {}).update(dict.fromkeys(w for w in words if not w.isascii()))
         shared = Counter(w for words in found.values() for w in words)
-        return cls(
-            {
-                english: sorted((w for w in words if shared[w] <= max_senses), key=lambda w: (shared[w], w))[
-                    :per_word
-                ]
-                for english, words in found.items()
-            },
-            source=str(path),
-        )
+        base: dict[str, str] = {}  # stem -> its shortest headword
+        for headword in found:
+            key = stem_term(headword)
+            if key not in base or len(headword) < len(base[key]):
+                base[key] = headword
+        words = {
+            headword: [w for w in translations if shared[w] <= max_senses][:per_word]
+            for headword, translations in found.items()
+        }
+        return cls(words, {key: words[headword] for key, headword in base.items()}, source=str(path))
 
 
 class LexiconMissing(FileNotFoundError):
@@ -96,7 +117,7 @@ class LexiconMissing(FileNotFoundError):
 
 
 # Bump when the reading of a dictionary changes: cached tables of an older reading are not used.
-_READING = 1
+_READING = 3
 
 
 def _cached(path: Path, max_senses: int, per_word: int, cache_dir: Path | None) -> Lexicon:
@@ -109,8 +130,8 @@ def _cached(path: Path, max_senses: int, per_word: int, cache_dir: Path | None) 
     cached = cache_dir / "lexicons" / key
     if cached.is_file():
         try:
-            return Lexicon(json.loads(cached.read_text(encoding="utf-8")), source=str(path))
-        except (OSError, ValueError):
+            return Lexicon.from_table(json.loads(cached.read_text(encoding="utf-8")), source=str(path))
+        except (OSError, ValueError, KeyError, TypeError):
             pass  # unreadable: read the dictionary again and rewrite it
     lexicon = Lexicon.read_dictd(path, max_senses, per_word)
     try:

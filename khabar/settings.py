@@ -201,12 +201,14 @@ class RetrievalSettings(BaseSettings):
         ),
     )
     lexicon_max_senses: int = Field(
-        10,
+        30,
         ge=1,
         description="A translation shared by more English headwords than this is too general to search.",
     )
     lexicon_translations: int = Field(
-        2, ge=1, description="Translations searched per English word, the most specific first."
+        2,
+        ge=1,
+        description="Translations searched per English word: its first senses, in the dictionary's order.",
     )
     follow_up_max_terms: int = Field(
         1,

@@ -41,8 +41,9 @@ class Citation:
     passage_end: int
     highlight: tuple[int, int]  # the sentence's span inside ``passage``
     score: float
-    # Quoted across languages: names and numbers it shares with the question, in both scripts
-    # (as asked, as written), so a reader who cannot read the sentence sees what matched.
+    # Quoted across languages: names, numbers and translated words it shares with the question,
+    # in both scripts (as asked, as written), so a reader who cannot read the sentence sees what
+    # matched.
     matches: list[tuple[str, str]] = field(default_factory=list)
     # The date of an earlier report of the same story this later one is quoted instead of ("" when
     # none): readers are shown both dates.

@@ -73,7 +73,7 @@ def test_only_a_continuing_question_is_searched_with_the_previous_one():
 def test_a_query_carries_the_translations_of_its_own_words_not_the_previous_questions():
     from index.lexicon import Lexicon
 
-    words = Lexicon({"promis": ["प्रतिज्ञा"], "warn": ["चेतावनी"]})
+    words = Lexicon({"promise": ["प्रतिज्ञा"], "warn": ["चेतावनी"]})
     builder = QueryBuilder(RecordingEmbedder(), ("en", "hi"), lexicon=words)  # type: ignore[arg-type]
     follow = builder.build("And what did he promise?", history=["What did they warn?"])
     assert follow.follows_up and follow.translations == {"promise": ("प्रतिज्ञा",)}

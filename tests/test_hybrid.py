@@ -232,7 +232,7 @@ def test_an_english_question_gets_bm25_support_from_names_and_translations(tmp_p
             def translations(self, text, lexicon):
                 return lexical.translations(text, lexicon)
 
-        words = Lexicon({"satellit": ["उपग्रह"]})
+        words = Lexicon({"satellite": ["उपग्रह"]})
         query = make_query("Which satellite did Putin see?", "en")
         names_only = HybridRetriever(Stored(), bridge_names=True)  # type: ignore[arg-type]
         both = HybridRetriever(Stored(), bridge_names=True, lexicon=words)  # type: ignore[arg-type]

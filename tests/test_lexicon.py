@@ -47,13 +47,28 @@ def write_dictd(folder: Path, compressed: bool = True) -> Path:
 
 
 @pytest.mark.parametrize("compressed", [True, False])
-def test_a_dictd_dictionary_gives_each_english_word_its_translations(tmp_path, compressed):
+def test_a_dictd_dictionary_gives_each_english_word_its_first_senses(tmp_path, compressed):
     lexicon = Lexicon.read_dictd(write_dictd(tmp_path, compressed), max_senses=10, per_word=2)
-    assert set(lexicon.translations("satellite")) == {"उपग्रह", "अधीन"}  # "राज्य" is not the first two
+    assert lexicon.translations("satellite") == ("उपग्रह", "अधीन")  # in the dictionary's order
     assert lexicon.translations("Satellites") == lexicon.translations("satellite")  # any inflection
-    assert lexicon.translations("promised") == ("प्रतिज्ञा",)  # both parts of speech, light verb dropped
+    assert lexicon.translations("promised") == ("प्रतिज्ञा",)  # both parts of speech, once
     assert lexicon.translations("note") == ()  # only single-word headwords
     assert lexicon.translations("monsoon") == ()
+
+
+def test_a_headword_answers_for_itself_and_the_shortest_one_for_a_shared_stem(tmp_path):
+    path = tmp_path / "stems.dict"
+    path.write_text(
+        "depart /dɪpˈɑːt/ <V>\n1. प्रस्थान\ndepartment /dɪpˈɑːtmənt/ <N>\n1. विभाग\n"
+        "stately /stˈeɪtli/ <Adj>\n1. भव्य\nstate /stˈeɪt/ <N>\n1. राज्य\n",
+        encoding="utf-8",
+    )
+    lexicon = Lexicon.read_dictd(path, max_senses=10, per_word=2)
+    # Porter stems "department" to "depart": its own entry comes first.
+    assert lexicon.translations("department") == ("विभाग",)
+    assert lexicon.translations("departments") == ("प्रस्थान",)  # no entry: the stem's base headword
+    assert lexicon.translations("states") == ("राज्य",)  # "state", not the longer "stately"
+    assert lexicon.translations("stately") == ("भव्य",)
 
 
 def test_a_translation_shared_by_many_headwords_is_too_general_to_search(tmp_path):
@@ -63,7 +78,7 @@ def test_a_translation_shared_by_many_headwords_is_too_general_to_search(tmp_pat
     assert strict.translations("punish") == ("दण्ड",)
     assert strict.translations("give") == ()
     loose = Lexicon.read_dictd(path, max_senses=3, per_word=3)
-    assert loose.translations("punish") == ("दण्ड", "देना")  # the most specific first
+    assert loose.translations("punish") == ("दण्ड", "देना")
 
 
 def test_the_setting_names_a_list_auto_or_off(tmp_path):
@@ -123,3 +138,4 @@ def test_debians_english_hindi_dictionary_reads(tmp_path):
     assert lexicon is not None and len(lexicon) > 10_000
     assert "उपग्रह" in lexicon.translations("satellite")
     assert "साथी" in lexicon.translations("companions")
+    assert "विभाग" in load_lexicon("auto", 30, 2, tmp_path).translations("department")

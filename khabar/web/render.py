@@ -291,8 +291,9 @@ def citations_html(citations: Sequence[Citation], id_prefix: str) -> str:
 
 
 def matches_html(citations: Sequence[Citation]) -> str:
-    """Under a passage quoted across languages: the names and numbers each cited sentence shares
-    with the question, in both scripts (each side in its own language, for the reader's fonts)."""
+    """Under a passage quoted across languages: the names, numbers and translated words each cited
+    sentence shares with the question, in both scripts (each side in its own language, for the
+    reader's fonts)."""
     lines = []
     for c in citations:
         if not c.matches:
