@@ -14,7 +14,7 @@ lines. Any file in the same layout works, for another language pair too.
 
 The dictionary is of uneven quality (its own notes say so): a target word that translates many
 English headwords ("देना", "give", in "punish" = "दण्ड देना") matches nearly everything, so such
-words are dropped, and each English word keeps only its most specific few translations.
+words are dropped, and each English word keeps only its first few senses.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Lexicon:
         return self._stems.get(stem_term(word), ())
 
     @classmethod
-    def read_dictd(cls, path: Path, max_senses: int = 10, per_word: int = 2) -> Lexicon:
+    def read_dictd(cls, path: Path, max_senses: int = 30, per_word: int = 2) -> Lexicon:
         """A dictd-format dictionary (``.dict`` or ``.dict.dz``): single-word English headwords
         with the words of their numbered senses, in the dictionary's order (the usual sense
         first). A target word that translates more than ``max_senses`` headwords is dropped as
