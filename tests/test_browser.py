@@ -394,8 +394,7 @@ def test_uploaded_article_is_answered_and_refreshes_the_filters(page: Page, tmp_
 
     ask(page, "How much electricity will the floating solar farm generate?", turn=1)
     expect(last_bot(page)).to_contain_text("600 megawatts")
-    marks = page.locator("#khabar-sources mark.khabar-hl").all_inner_texts()
-    assert any("600 megawatts" in t for t in marks), marks
+    expect(page.locator("#khabar-sources mark.khabar-hl", has_text="600 megawatts").first).to_be_visible()
     expect(page.locator("#khabar-sources")).to_contain_text("rajasthan-solar.txt")
 
     # The new source and dates show up among the filters without a reload.
@@ -412,8 +411,8 @@ def test_hostile_article_is_shown_as_text_and_runs_nothing(page: Page, tmp_path)
     upload(page, [txt, js])
 
     ask(page, "When does the harbour festival in Port Elwood open?", turn=1)
-    marks = page.locator("#khabar-sources mark.khabar-hl").all_inner_texts()
-    assert any("harbour festival" in t for t in marks), marks
+    # The sources panel is its own output and may render just after the chat turn: wait for it.
+    expect(page.locator("#khabar-sources mark.khabar-hl", has_text="harbour festival").first).to_be_visible()
     sources = page.locator("#khabar-sources")
     expect(sources).to_contain_text("<script>window.__pwned = 1</script>")  # the title
     expect(sources).to_contain_text('<script>window["__pwned"] = 1</script> along the quay')
