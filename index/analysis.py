@@ -7,6 +7,7 @@ out of the same function, or BM25 and term overlap measure the difference betwee
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 
@@ -40,9 +41,22 @@ def stem_term(term: str) -> str:
         script = "deva"
     else:
         return term
+    if script == "deva":
+        term = same_nasal_spelling(term)
     with _STEM_LOCK:
         stemmed = _STEMMERS[script].stemWord(term)
     return stemmed or term
+
+
+# A nasal consonant with a virama before a stop of its own class is the anusvara in another
+# spelling ("सम्बन्ध" / "संबंध", "हिन्दी" / "हिंदी"), and the candrabindu is often written as the
+# anusvara ("कहाँ" / "कहां"): both spellings are common in news and dictionaries alike.
+_NASAL_CONJUNCT = re.compile("ङ्(?=[कखगघ])|ञ्(?=[चछजझ])|ण्(?=[टठडढ])|न्(?=[तथदध])|म्(?=[पफबभ])|ँ")
+
+
+def same_nasal_spelling(word: str) -> str:
+    """A Devanagari word with its nasal written one way: the anusvara (Hindi's common variants)."""
+    return _NASAL_CONJUNCT.sub("ं", word)
 
 
 def analyze(text: str, stem: bool = True) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from index.analysis import analyze, stem_term
+from index.analysis import analyze, same_nasal_spelling, stem_term
 from index.chroma import ChromaConfig, chroma_client
 from index.lexical import BUILD_DIR, BUILD_ROWS, LexicalIndex, SqliteTerms, to_passages
 from index.records import CollectionStats, SearchFilters
@@ -56,9 +56,29 @@ def test_default_bm25s_tokenizer_behaves_like_the_pattern():
 )
 def test_analyze_keeps_devanagari_words_with_marks_whole(word):
     assert analyze(word, stem=False) == [unicodedata.normalize("NFC", word)]
-    # The stemmer strips suffixes only: what it keeps is the start of the whole word.
+    # The stemmer strips suffixes only: what it keeps is the start of the whole word (its nasal
+    # written as the anusvara).
     (stem,) = analyze(word)
-    assert unicodedata.normalize("NFC", word).startswith(stem) and len(stem) >= 2
+    assert same_nasal_spelling(unicodedata.normalize("NFC", word)).startswith(stem) and len(stem) >= 2
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("सम्बन्ध", "संबंध"),  # the dictionary's spelling and the news'
+        ("हिन्दी", "हिंदी"),
+        ("पञ्चायत", "पंचायत"),
+        ("चाँद", "चांद"),  # candrabindu written as anusvara
+    ],
+)
+def test_spellings_of_a_nasal_share_a_stem(one, other):
+    assert analyze(one) == analyze(other)
+    assert analyze(one, stem=False) != analyze(other, stem=False)  # the words as written stay apart
+
+
+def test_a_nasal_before_a_consonant_of_another_class_is_kept():
+    assert same_nasal_spelling("सम्मान") == "सम्मान"  # म before म: not a stop of its class
+    assert same_nasal_spelling("जन्म") == "जन्म"
 
 
 @pytest.mark.parametrize(
