@@ -44,7 +44,7 @@ import numpy as np
 from index.analysis import analyze
 from index.bridge import NameBridge, skeleton
 from index.filters import matches
-from index.lexicon import Lexicon
+from index.lexicon import Lexicon, english_words
 from index.records import CollectionStats, Passage, SearchFilters
 from index.spec import code_fingerprint
 from index.stopwords import STOPWORDS
@@ -447,7 +447,7 @@ class LexicalIndex:
         ``lexicon`` (:mod:`index.lexicon`): "satellite" -> ["उपग्रह"]; words whose translations
         the index never saw are left out. The same shape as :meth:`bridge`, so both are searched
         and counted alike."""
-        words = [w for w in analyze(query, stem=False) if w.isascii() and w.isalpha()]
+        words = dict.fromkeys(english_words(query))
         if not words:
             return {}
         with self._lock, self.store.reading():
@@ -457,14 +457,14 @@ class LexicalIndex:
             vocabulary = self._bm25.vocab_dict
             found: dict[str, list[str]] = {}
             for word in words:
-                terms = [
+                terms = dict.fromkeys(
                     term
                     for translation in lexicon.translations(word)
                     for term in analyze(translation, self.stem)
                     if term in vocabulary
-                ]
+                )
                 if terms:
-                    found.setdefault(word, []).extend(t for t in terms if t not in found.get(word, ()))
+                    found[word] = list(terms)
             return found
 
     def search(

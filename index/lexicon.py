@@ -38,6 +38,23 @@ _SENSE = re.compile(r"^\s*\d+\.\s*(?P<text>.+)$")
 _MARKUP = re.compile(r"[~\[\]()]")  # "प्रतिज्ञा~कर[हो]": a verb with its light verbs
 
 
+def english_words(text: str) -> list[str]:
+    """The Latin-script words of ``text`` as analysed but not stemmed: what the list is asked for
+    (the question's words, as the retriever, the query and the sentence order see them)."""
+    return [w for w in analyze(text, stem=False) if w.isascii() and w.isalpha()]
+
+
+@lru_cache(maxsize=16384)
+def _terms(word: str) -> frozenset[str]:
+    return frozenset(analyze(word))
+
+
+def translation_terms(translations: Sequence[str]) -> frozenset[str]:
+    """The analysed, stemmed terms of a word's translations, as a sentence's words are analysed:
+    a sentence holds the word in translation when the two sets meet ("संबंध" meets "संबंधों")."""
+    return frozenset(t for word in translations for t in _terms(word))
+
+
 class Lexicon:
     """English word stems, each with the words of the other language it may be written as."""
 
@@ -112,8 +129,25 @@ class Lexicon:
         return cls(words, {key: words[headword] for key, headword in base.items()}, source=str(path))
 
 
-class LexiconMissing(FileNotFoundError):
-    """A configured word list is not there."""
+class LexiconMissing(ValueError):
+    """A configured word list is not there (a setting's error: the settings refuse it too)."""
+
+
+def lexicon_file(setting: str) -> Path | None:
+    """The file a ``KHABAR_LEXICON`` value names: ``"auto"`` is Debian's English-Hindi FreeDict
+    when installed (else none), ``""`` or ``"off"`` none, anything else a path that must exist."""
+    if setting in ("", "off"):
+        return None
+    if setting == "auto":
+        return DEBIAN_ENG_HIN if DEBIAN_ENG_HIN.is_file() else None
+    path = Path(setting).expanduser()
+    if not path.is_file():
+        raise LexiconMissing(
+            f"KHABAR_LEXICON names {path}, which is not a file: install it "
+            "(`apt-get install dict-freedict-eng-hin` for English-Hindi), or set KHABAR_LEXICON=auto "
+            "(used when installed) or off"
+        )
+    return path
 
 
 # Bump when the reading of a dictionary changes: cached tables of an older reading are not used.
@@ -122,7 +156,7 @@ _READING = 3
 
 def _cached(path: Path, max_senses: int, per_word: int, cache_dir: Path | None) -> Lexicon:
     """:meth:`Lexicon.read_dictd`, kept as JSON in ``cache_dir``: reading the dictionary stems
-    some 20,000 headwords in pure Python (seconds), which a service should not pay at every start."""
+    every headword in pure Python, too slow for a service to pay at every start."""
     if cache_dir is None:
         return Lexicon.read_dictd(path, max_senses, per_word)
     stat = path.stat()
@@ -148,21 +182,6 @@ def _cached(path: Path, max_senses: int, per_word: int, cache_dir: Path | None) 
 def load_lexicon(
     setting: str, max_senses: int, per_word: int, cache_dir: Path | None = None
 ) -> Lexicon | None:
-    """The configured word list, read once per process: ``"auto"`` is Debian's English-Hindi
-    FreeDict when installed (else none), ``""`` or ``"off"`` none, anything else a path that
-    must exist."""
-    if setting in ("", "off"):
-        return None
-    if setting == "auto":
-        if not DEBIAN_ENG_HIN.is_file():
-            return None
-        path = DEBIAN_ENG_HIN
-    else:
-        path = Path(setting).expanduser()
-        if not path.is_file():
-            raise LexiconMissing(
-                f"KHABAR_LEXICON names {path}, which is not a file: install it "
-                "(`apt-get install dict-freedict-eng-hin` for English-Hindi), or set KHABAR_LEXICON=auto "
-                "(used when installed) or off"
-            )
-    return _cached(path, max_senses, per_word, cache_dir)
+    """The configured word list (:func:`lexicon_file`), read once per process."""
+    path = lexicon_file(setting)
+    return None if path is None else _cached(path, max_senses, per_word, cache_dir)

@@ -360,7 +360,7 @@ def service(
         opening = pool.submit(_open_index, settings, name, warm_up)  # first: lingua holds the GIL
         if warm_up:
             pool.submit(_warm_language_detector, languages)
-        reading = pool.submit(lexicon, settings)  # a dictionary's first reading takes seconds
+        reading = pool.submit(lexicon, settings)  # a dictionary's first reading is slow (then cached)
         model = embedder(settings)
         if warm_up:
             # The first forward pass pays the runtime's one-time set-up: pay it here, not on a question.

@@ -13,11 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.embedding import BUNDLED_E5
 from index.language import DEFAULT_LANGUAGES
+from index.lexicon import lexicon_file
 
 ENV_PREFIX = "KHABAR_"
 PartT = TypeVar("PartT", bound=BaseSettings)
@@ -200,6 +201,14 @@ class RetrievalSettings(BaseSettings):
             "English-Hindi FreeDict when installed (apt-get install dict-freedict-eng-hin), 'off' none."
         ),
     )
+
+    @field_validator("lexicon")
+    @classmethod
+    def _lexicon_exists(cls, value: str) -> str:
+        """A named word list must be there: said when the settings are read, by every command."""
+        lexicon_file(value)
+        return value
+
     lexicon_max_senses: int = Field(
         30,
         ge=1,

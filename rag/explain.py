@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from index.analysis import analyze
 from index.bridge import NameBridge, numbers
+from index.lexicon import translation_terms
 from index.text import word_tokens
 
 _PUNCTUATION = ".,;:!?।\"'()"
@@ -34,7 +35,7 @@ def shared_terms(
         words = [w.strip(_PUNCTUATION) for w in sentence.split()]
         stems = [set(analyze(w)) if w not in named else set() for w in words]
         for asked, translated in translations.items():
-            wanted = {t for word in translated for t in analyze(word)}
+            wanted = translation_terms(translated)
             written = next((w for w, own in zip(words, stems, strict=True) if own & wanted), None)
             if written is not None:
                 found.append((_surface(question, asked), written))

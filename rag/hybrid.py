@@ -93,7 +93,7 @@ def fold_duplicates(passages: list[Passage], threshold: float) -> list[Passage]:
     for p in passages:
         terms = passage_terms(p.text)
         # Jaccard is at most the smaller set's size over the larger's: most pairs are ruled out
-        # by their sizes alone, before any intersection (this loop compares hundreds of pairs).
+        # by their sizes alone, before any intersection (this loop compares every pair of candidates).
         twin = next(
             (
                 k

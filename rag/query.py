@@ -20,7 +20,7 @@ from datetime import datetime
 from index.analysis import analyze
 from index.embedding import Embedder
 from index.language import detect_language
-from index.lexicon import Lexicon
+from index.lexicon import Lexicon, english_words
 from index.records import SearchFilters
 from index.text import is_blank
 from rag.digest_question import asks_for_digest
@@ -104,8 +104,7 @@ class QueryBuilder:
         """The Latin-script words of ``text`` (as analysed, unstemmed) that the word list knows."""
         if self.lexicon is None:
             return {}
-        words = (w for w in analyze(text, stem=False) if w.isascii() and w.isalpha())
-        return {w: found for w in words if (found := self.lexicon.translations(w))}
+        return {w: found for w in english_words(text) if (found := self.lexicon.translations(w))}
 
     def build(
         self,

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.analysis import analyze
 from index.bridge import NameBridge
+from index.lexicon import english_words, translation_terms
 from rag.answer import is_cross_lingual
 from rag.answer_type import AnswerType, expected_type, supports
 from rag.evidence import sentence_terms, term_overlap
@@ -77,8 +77,8 @@ class SentenceFeatures:
     def matrix(self, query: Query, evidence: Sequence[Evidence]) -> np.ndarray:
         if not evidence:
             return np.zeros((0, len(FEATURES)), dtype=np.float64)
-        english_words = len({w for w in analyze(query.text, stem=False) if w.isascii() and w.isalpha()})
-        translations = [{t for h in found for t in analyze(h)} for found in query.translations.values()]
+        english = len(set(english_words(query.text)))
+        translations = [translation_terms(found) for found in query.translations.values()]
         kind = expected_type(query.text)
         typed = kind in (AnswerType.NUMBER, AnswerType.DATE)
         best = max(e.score for e in evidence)
@@ -115,17 +115,17 @@ class SentenceFeatures:
                     float(len(pairs) - latin),  # Devanagari phrases with a question name's skeleton
                     float(latin),  # the question's Latin words spelled as such in the sentence
                     # Share of the question's English words with a translation in the sentence.
-                    self._translated(english_words, translations, e.text) if cross else 0.0,
+                    self._translated(english, translations, e.text) if cross else 0.0,
                 ]
             )
         return np.asarray(rows, dtype=np.float64)
 
     @staticmethod
-    def _translated(english_words: int, translations: list[set[str]], sentence: str) -> float:
+    def _translated(english: int, translations: list[frozenset[str]], sentence: str) -> float:
         if not translations:
             return 0.0
         terms = sentence_terms(sentence)
-        return sum(1 for found in translations if found & terms) / english_words
+        return sum(1 for found in translations if found & terms) / english
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,11 @@ def test_the_setting_names_a_list_auto_or_off(tmp_path):
     missing = tmp_path / "nowhere.dict.dz"
     with pytest.raises(LexiconMissing, match=r"nowhere\.dict\.dz.*apt-get install dict-freedict-eng-hin"):
         load_lexicon(str(missing), 10, 2)
+    from khabar.settings import Settings
+
+    with pytest.raises(ValueError, match=r"nowhere\.dict\.dz.*KHABAR_LEXICON=auto"):
+        Settings(lexicon=str(missing))  # every command reads the settings first, so says it first
+    assert Settings(lexicon="off").lexicon == "off"
     found = load_lexicon(str(write_dictd(tmp_path)), 10, 2)
     assert found is not None and found.translations("satellite")
     auto = load_lexicon("auto", 10, 2)
