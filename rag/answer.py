@@ -122,10 +122,14 @@ class ExtractiveAnswerer:
         """The decline threshold for this question and its best sentence's language, raised by
         ``name_margin`` when ``question`` names things the best sentence's passage never mentions
         (:mod:`rag.names`)."""
+        return self._raised(evidence, question_language, self.unmentioned(evidence, question))
+
+    def _raised(self, evidence: list[Evidence], question_language: str, unmentioned: list[str]) -> float:
+        """The threshold, given the question's names its best passage never mentions."""
         base = self.thresholds.for_languages(
             question_language, evidence[0].passage.language if evidence else ""
         )
-        return base + self.name_margin if self.unmentioned(evidence, question) else base
+        return base + self.name_margin if unmentioned else base
 
     def unmentioned(self, evidence: list[Evidence], question: str) -> list[str]:
         """The question's names that the best sentence's passage never mentions (checked only
@@ -169,8 +173,8 @@ class ExtractiveAnswerer:
         best = max((e.score for e in evidence), default=None)
         confidence = round(best, 4) if best is not None else None
         if not chosen:
-            threshold = self.threshold(evidence, question_language, query.text)
             names = self.unmentioned(evidence, query.text)
+            threshold = self._raised(evidence, question_language, names)
             raised = f" (raised by {self.name_margin:.3f}: the passage never mentions {', '.join(names)})"
             reason = (
                 OVERRIDE_REASON
