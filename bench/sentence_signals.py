@@ -64,6 +64,11 @@ def with_gap(columns: np.ndarray) -> np.ndarray:
     return np.hstack([columns, columns - columns.max(axis=0)])
 
 
+def rank(values: np.ndarray) -> np.ndarray:
+    """1 / (1 + how many candidates score higher), per candidate: 1 for the best, ties shared."""
+    return 1.0 / (1 + (values[None, :] > values[:, None]).sum(axis=1))
+
+
 def maxsim(settings: Any, layer: int) -> Callable[[Kept, int], list[np.ndarray]]:
     from khabar import components
 
@@ -124,14 +129,13 @@ def relative(settings: Any) -> Callable[[Kept, int], list[np.ndarray]]:
             cos = np.asarray([e.similarity for e in head])
             overlap = np.asarray([len(terms & w) / max(len(terms), 1) for w in words])
             weighted = np.asarray([sum(idf(t) for t in terms & w) / weight for w in words])
-            ranks = [1.0 / (1 + (v > x).sum()) for v in (cos, overlap) for x in v]
             out.append(
                 np.column_stack(
                     [
                         cos - cos.max(),
-                        ranks[: len(head)],
+                        rank(cos),
                         overlap - overlap.max(),
-                        ranks[len(head) :],
+                        rank(overlap),
                         weighted,
                         weighted - weighted.max(),
                     ]
