@@ -13,6 +13,7 @@ import chromadb
 from chromadb.api.collection_configuration import CreateCollectionConfiguration
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,50}[A-Za-z0-9]$")
@@ -42,6 +43,9 @@ class ChromaConfig:
     port: int = 8000
 
 
+OPEN_LOCK = "open.lock"  # beside an embedded store: one process at a time sets it up
+OPEN_TIMEOUT = 300  # seconds to wait for another process's open before saying so
+
 _clients: dict[tuple[str, str, str, int], chromadb.ClientAPI] = {}
 _clients_lock = threading.Lock()
 
@@ -51,7 +55,22 @@ def _make_client(mode: str, path: str, host: str, port: int) -> chromadb.ClientA
     if mode == "http":
         return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
     Path(path).mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=path, settings=chroma_settings)
+    # Two processes opening a new store at once (two ingests, an ingest and `khabar serve`) both
+    # run Chroma's schema set-up on its SQLite file, and the second fails ("table collections
+    # already exists"): a file lock beside the store lets one process open it at a time. Opening
+    # an existing store holds it for as long as Chroma's start takes.
+    lock = FileLock(Path(path) / OPEN_LOCK)
+    try:
+        lock.acquire(timeout=OPEN_TIMEOUT)
+    except Timeout:
+        raise TimeoutError(
+            f"The Chroma store in {path} is being opened by another process that did not finish "
+            f"within {OPEN_TIMEOUT}s (its lock: {Path(path) / OPEN_LOCK}); run this again once it has."
+        ) from None
+    try:
+        return chromadb.PersistentClient(path=path, settings=chroma_settings)
+    finally:
+        lock.release()
 
 
 def _key(config: ChromaConfig) -> tuple[str, str, str, int]:
